@@ -1,0 +1,1 @@
+"""Field service: technicians, assets and warranty, work orders, day planning."""

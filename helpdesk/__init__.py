@@ -1,0 +1,1 @@
+"""Help desk and field service system."""

@@ -1,0 +1,1 @@
+"""Staff users, roles, groups (queues), sessions, API tokens and customer magic links."""

@@ -1,0 +1,1 @@
+"""The e-mail channel: parsing, threading, loop protection, inbound (IMAP, SMTP, pipe) and outbound."""

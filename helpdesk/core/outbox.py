@@ -1,0 +1,54 @@
+"""Transactional outbox: side effects are written as rows with the data they talk about, queued after commit.
+
+A service adds an ``OutboxEvent`` in its transaction; once committed, ``relay_outbox`` hands pending rows to the
+job queue (the ``relay_outbox`` cron catches anything a crash left behind). Jobs take ids only and are
+idempotent, so a row relayed twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpdesk.core.clock import Clock
+from helpdesk.core.db import Base, IntPK
+from helpdesk.core.queue import JobQueue
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_event"
+
+    id: Mapped[IntPK]
+    job: Mapped[str] = mapped_column(String(100))
+    args: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    relayed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+def add_outbox_job(session: AsyncSession, now: datetime, job: str, *args: Any) -> None:
+    """Record that ``job(*args)`` must run once this transaction commits."""
+    session.add(OutboxEvent(job=job, args=list(args), created_at=now))
+
+
+async def relay_outbox(
+    sessions: async_sessionmaker[AsyncSession], queue: JobQueue, clock: Clock, *, limit: int = 200
+) -> int:
+    """Queue every committed, not yet relayed outbox row; returns how many were relayed."""
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.relayed_at.is_(None))
+                .order_by(OutboxEvent.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            await queue.enqueue(row.job, *row.args, job_id=f"outbox-{row.id}")
+            row.relayed_at = clock.now()
+        return len(rows)

@@ -1,0 +1,58 @@
+"""Typed settings read from ``HELPDESK_*`` environment variables, only when asked for."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./helpdesk.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE_URL
+    # Unset: background jobs run inside the API process (the embedded default).
+    redis_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    attachment_dir: str = "./var/attachments"
+    # "db" keeps attachment bytes in the database, "disk" under attachment_dir.
+    attachment_storage: str = "db"
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_ticket_attachment_bytes: int = 50 * 1024 * 1024
+    session_days: int = 14
+    magic_link_minutes: int = 30
+    secure_cookies: bool = False
+    # Requests allowed per client address and minute on the sensitive public endpoints.
+    login_rate_per_minute: int = 10
+    magic_link_rate_per_minute: int = 5
+    public_ticket_rate_per_minute: int = 20
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    mail_from: str = "Help desk <support@helpdesk.localhost>"
+    # False: mail is written to the outbox and kept there (demo without an SMTP server).
+    mail_enabled: bool = False
+    ticket_prefix: str = "HD"
+    default_language: str = "en"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every field from ``HELPDESK_<FIELD>``; unknown or malformed values raise ``ValueError``."""
+        env = os.environ if environ is None else environ
+        raw: dict[str, str] = {}
+        for field in msgspec.structs.fields(cls):
+            value = env.get(f"HELPDESK_{field.name.upper()}")
+            if value is not None and value != "":
+                raw[field.name] = value
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"invalid HELPDESK_* setting: {exc}") from exc
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,9 @@
+"""Imports every domain's tables so ``Base.metadata`` is complete (Alembic and the schema check read it)."""
+
+from helpdesk.accounts import models as accounts_models
+from helpdesk.core import outbox
+from helpdesk.core.db import Base
+from helpdesk.customers import models as customers_models
+from helpdesk.tickets import models as tickets_models
+
+__all__ = ["Base", "accounts_models", "customers_models", "outbox", "tickets_models"]

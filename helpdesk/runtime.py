@@ -1,0 +1,75 @@
+"""Everything a request or a job needs at run time, built once per process from settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from helpdesk.core.clock import Clock, SystemClock
+from helpdesk.core.db import create_engine, create_session_factory
+from helpdesk.core.queue import ArqJobQueue, InProcessJobQueue, JobQueue
+from helpdesk.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from helpdesk.core.settings import Settings
+from helpdesk.tickets.storage import AttachmentStorage, storage_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    storage: AttachmentStorage
+    rate_limiter: RateLimiter
+    queue: JobQueue = field(init=False)
+    redis: Redis | None = None
+    # Domain services may keep process-wide helpers here (a search index, a mailer).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def after_commit(self) -> None:
+        """Hand committed outbox rows to the queue now rather than at the next relay sweep."""
+        from helpdesk.core.outbox import relay_outbox
+
+        await relay_outbox(self.sessions, self.queue, self.clock)
+
+
+async def start_runtime(
+    settings: Settings, *, clock: Clock | None = None, in_process_jobs: bool | None = None
+) -> Runtime:
+    """Connect to the database (and Redis when configured) and choose the job queue.
+
+    ``in_process_jobs`` forces the in-process queue even with Redis (used by tests of the embedded mode).
+    """
+    from helpdesk.worker import job_functions
+
+    engine = create_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        clock=clock or SystemClock(),
+        storage=storage_for(settings.attachment_storage, settings.attachment_dir),
+        rate_limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+        redis=redis,
+    )
+    use_arq = settings.redis_url is not None and not in_process_jobs
+    if use_arq:
+        assert settings.redis_url is not None
+        runtime.queue = await ArqJobQueue.connect(settings.redis_url)
+    else:
+        runtime.queue = InProcessJobQueue(job_functions(), {"runtime": runtime})
+    return runtime
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    await runtime.queue.close()
+    if runtime.redis is not None:
+        await runtime.redis.aclose()
+    await runtime.engine.dispose()

@@ -1,0 +1,1 @@
+"""Tickets, their conversation, attachments and audit trail."""

@@ -1,0 +1,103 @@
+"""The background worker: every job and cron of every domain, in one list.
+
+``helpdesk worker`` runs ``WorkerSettings`` under arq against Redis. Without Redis the same functions run in
+the API process (``InProcessJobQueue`` and ``run_crons_in_process``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from arq import cron
+
+from helpdesk.core.outbox import relay_outbox
+from helpdesk.core.queue import JobFunction
+from helpdesk.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def relay_outbox_job(ctx: dict[str, Any]) -> int:
+    """Queue outbox rows that a crash between commit and enqueue left behind."""
+    runtime = ctx["runtime"]
+    return await relay_outbox(runtime.sessions, runtime.queue, runtime.clock)
+
+
+@dataclass(frozen=True)
+class CronJob:
+    function: JobFunction
+    every_seconds: int
+
+
+def jobs() -> list[JobFunction]:
+    """Every job function; the name a job is queued under is its function's ``__name__``."""
+    return [relay_outbox_job]
+
+
+def crons() -> list[CronJob]:
+    return [CronJob(relay_outbox_job, 60)]
+
+
+def job_functions() -> dict[str, JobFunction]:
+    return {function.__name__: function for function in jobs()}
+
+
+async def _on_startup(ctx: dict[str, Any]) -> None:
+    from helpdesk.runtime import start_runtime
+
+    ctx["runtime"] = await start_runtime(Settings.from_env())
+
+
+async def _on_shutdown(ctx: dict[str, Any]) -> None:
+    from helpdesk.runtime import stop_runtime
+
+    if "runtime" in ctx:
+        await stop_runtime(ctx["runtime"])
+
+
+def _cron_minutes(every_seconds: int) -> set[int] | None:
+    step = max(1, every_seconds // 60)
+    return None if step == 1 else set(range(0, 60, step))
+
+
+class WorkerSettings:
+    """arq settings; ``redis_settings`` is supplied by ``helpdesk worker`` from ``HELPDESK_REDIS_URL``."""
+
+    functions = jobs()
+    cron_jobs = [
+        cron(job.function, minute=_cron_minutes(job.every_seconds), run_at_startup=True, unique=True)  # type: ignore[arg-type]
+        for job in crons()
+    ]
+    on_startup = _on_startup
+    on_shutdown = _on_shutdown
+    max_tries = 8
+    job_timeout = 300
+
+
+async def run_crons_in_process(
+    ctx: dict[str, Any], stop: asyncio.Event, *, tick_seconds: float = 1.0
+) -> None:
+    """The embedded default's scheduler: run each cron at its interval until ``stop`` is set."""
+    loop = asyncio.get_running_loop()
+    next_run = {job.function.__name__: loop.time() for job in crons()}
+    while not stop.is_set():
+        for job in crons():
+            name = job.function.__name__
+            if loop.time() >= next_run[name]:
+                next_run[name] = loop.time() + job.every_seconds
+                await _run_logged(job.function, ctx)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
+        except TimeoutError:
+            pass
+
+
+async def _run_logged(function: Callable[..., Awaitable[Any]], ctx: dict[str, Any]) -> None:
+    try:
+        await function(ctx)
+    except Exception:
+        log.exception("cron %s failed", function.__name__)

@@ -1,0 +1,1 @@
+"""SLA: business calendars, deadline arithmetic, policies, contracts and escalation."""
