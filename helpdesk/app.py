@@ -9,11 +9,12 @@ from pathlib import Path
 
 from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -32,19 +33,25 @@ def healthz() -> dict[str, str]:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, in_process_jobs: bool | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    in_process_jobs: bool | None = None,
+    run_crons: bool = True,
 ) -> Litestar:
     """Build the ASGI application; the database, Redis and the job queue are connected at start-up."""
+    from helpdesk.accounts.dependencies import provide_principal
     from helpdesk.routes import api_router, web_routes
-    from helpdesk.web.auth import provide_principal
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        runtime = await start_runtime(settings or Settings.from_env(), clock=clock, in_process_jobs=in_process_jobs)
+        runtime = await start_runtime(
+            settings or Settings.from_env(), clock=clock, in_process_jobs=in_process_jobs
+        )
         app.state.runtime = runtime
         stop = asyncio.Event()
         cron_task = None
-        if isinstance(runtime.queue, InProcessJobQueue) and not runtime.extras.get("no_crons"):
+        if run_crons and isinstance(runtime.queue, InProcessJobQueue):
             from helpdesk.worker import run_crons_in_process
 
             cron_task = asyncio.create_task(run_crons_in_process({"runtime": runtime}, stop))
@@ -56,18 +63,24 @@ def create_app(
                 await cron_task
             await stop_runtime(runtime)
 
-    def provide_runtime(state: object) -> Runtime:
-        return state.runtime  # type: ignore[attr-defined,no-any-return]
+    def provide_runtime(state: State) -> Runtime:
+        runtime: Runtime = state.runtime
+        return runtime
 
     return Litestar(
         route_handlers=[
             healthz,
             api_router(),
             *web_routes(),
-            create_static_files_router(path="/static", directories=[WEB_DIR / "static"], include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
+            ),
         ],
         lifespan=[lifespan],
-        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False), "principal": Provide(provide_principal)},
+        dependencies={
+            "runtime": Provide(provide_runtime, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),

@@ -82,7 +82,9 @@ def user_create(email: str, name: str, role: str, password: str) -> None:
     """Create a staff user with a password."""
     from helpdesk.accounts.service import create_user_cli
 
-    user_id = asyncio.run(create_user_cli(Settings.from_env(), email=email, name=name, role=role, password=password))
+    user_id = asyncio.run(
+        create_user_cli(Settings.from_env(), email=email, name=name, role=role, password=password)
+    )
     click.echo(f"created {role} {email} (id {user_id})")
 
 

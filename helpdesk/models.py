@@ -4,6 +4,7 @@ from helpdesk.accounts import models as accounts_models
 from helpdesk.core import outbox
 from helpdesk.core.db import Base
 from helpdesk.customers import models as customers_models
+from helpdesk.notifications import models as notifications_models
 from helpdesk.tickets import models as tickets_models
 
-__all__ = ["Base", "accounts_models", "customers_models", "outbox", "tickets_models"]
+__all__ = ["Base", "accounts_models", "customers_models", "notifications_models", "outbox", "tickets_models"]

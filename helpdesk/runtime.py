@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from litestar.di import NamedDependency
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -33,10 +34,16 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def after_commit(self) -> None:
-        """Hand committed outbox rows to the queue now rather than at the next relay sweep."""
+        """Hand committed outbox rows to the queue now rather than at the next relay sweep.
+
+        The data is committed already, so a failure here must not fail the request: the relay cron retries.
+        """
         from helpdesk.core.outbox import relay_outbox
 
-        await relay_outbox(self.sessions, self.queue, self.clock)
+        try:
+            await relay_outbox(self.sessions, self.queue, self.clock)
+        except Exception:
+            log.exception("outbox relay after commit failed; the relay cron will pick the rows up")
 
 
 async def start_runtime(
@@ -73,3 +80,7 @@ async def stop_runtime(runtime: Runtime) -> None:
     if runtime.redis is not None:
         await runtime.redis.aclose()
     await runtime.engine.dispose()
+
+
+# How controllers ask Litestar for the runtime (``app.state.runtime``).
+RuntimeDep = NamedDependency[Runtime]

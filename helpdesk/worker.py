@@ -35,7 +35,9 @@ class CronJob:
 
 def jobs() -> list[JobFunction]:
     """Every job function; the name a job is queued under is its function's ``__name__``."""
-    return [relay_outbox_job]
+    from helpdesk.notifications.jobs import send_mail_job
+
+    return [relay_outbox_job, send_mail_job]
 
 
 def crons() -> list[CronJob]:

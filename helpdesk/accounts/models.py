@@ -45,8 +45,12 @@ class Group(Base):
 class GroupMember(Base):
     __tablename__ = "group_member"
 
-    group_id: Mapped[int] = mapped_column(BigId, ForeignKey("staff_group.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("staff_group.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class ApiToken(Base):

@@ -62,7 +62,8 @@ def http_error_handler(_: Request[object, object, object], exc: HTTPException) -
 def internal_error_handler(request: Request[object, object, object], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _json(
-        ErrorBody(code="internal_error", detail="internal error; it has been logged"), HTTP_500_INTERNAL_SERVER_ERROR
+        ErrorBody(code="internal_error", detail="internal error; it has been logged"),
+        HTTP_500_INTERNAL_SERVER_ERROR,
     )
 
 

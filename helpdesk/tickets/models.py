@@ -52,7 +52,9 @@ class Ticket(Base):
 class TicketTag(Base):
     __tablename__ = "ticket_tag"
 
-    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
     tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
 
 
@@ -75,7 +77,9 @@ class Attachment(Base):
 
     id: Mapped[IntPK]
     ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
-    message_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ticket_message.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ticket_message.id", ondelete="SET NULL")
+    )
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigId)
@@ -103,7 +107,9 @@ class AuditEvent(Base):
     id: Mapped[IntPK]
     entity: Mapped[str] = mapped_column(String(30))
     entity_id: Mapped[int] = mapped_column(BigId)
-    ticket_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ticket.id", ondelete="CASCADE"), index=True
+    )
     actor: Mapped[str] = mapped_column(String(200))
     actor_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff_user.id"))
     actor_customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customer.id"))

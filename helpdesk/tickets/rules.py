@@ -112,3 +112,10 @@ def normalise_tags(tags: list[str]) -> list[str]:
         if cleaned:
             seen.setdefault(cleaned, None)
     return list(seen)
+
+
+# The timestamp a status stamps when a ticket enters it.
+WORKING_STATUS_TIMESTAMPS: dict[TicketStatus, str] = {
+    TicketStatus.RESOLVED: "resolved_at",
+    TicketStatus.CLOSED: "closed_at",
+}

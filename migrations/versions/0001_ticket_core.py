@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:26:53.005575
+Create Date: 2026-11-23
 """
 
 from collections.abc import Sequence
@@ -192,6 +192,30 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_ticket_id'), ['ticket_id'], unique=False)
 
+    op.create_table('outgoing_mail',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('ticket_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('to_address', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.String(length=400), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('message_id', sa.String(length=255), nullable=False),
+    sa.Column('in_reply_to', sa.String(length=998), nullable=True),
+    sa.Column('references', sa.Text(), nullable=True),
+    sa.Column('auto_submitted', sa.String(length=20), nullable=True),
+    sa.Column('created_at', helpdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', helpdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('failed_at', helpdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_outgoing_mail_ticket_id_ticket'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_mail')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_outgoing_mail_message_id'))
+    )
+    with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outgoing_mail_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('ticket_message',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('ticket_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -256,6 +280,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_message_ticket_id'))
 
     op.drop_table('ticket_message')
+    with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outgoing_mail_ticket_id'))
+
+    op.drop_table('outgoing_mail')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_ticket_id'))
 

@@ -1,0 +1,138 @@
+"""Organisations and customers: CRUD, and find-or-create for every channel that meets a new sender."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk.core.db import transaction
+from helpdesk.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk.customers.models import Customer, Organisation
+from helpdesk.customers.schemas import CustomerCreate, CustomerUpdate, OrganisationCreate, OrganisationUpdate
+from helpdesk.runtime import Runtime
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def find_or_create_customer(
+    session: AsyncSession, now: datetime, *, email: str, name: str | None = None
+) -> Customer:
+    """The customer with this address, created (and matched to an organisation by domain) if new.
+
+    Runs inside the caller's transaction; a concurrent insert of the same address is resolved by re-reading.
+    """
+    address = normalise_email(email)
+    customer = await session.scalar(select(Customer).where(Customer.email == address))
+    if customer is not None:
+        if name and not customer.name:
+            customer.name = name.strip()[:200]
+        return customer
+    domain = address.rpartition("@")[2]
+    organisation_id = await session.scalar(
+        select(Organisation.id).where(func.lower(Organisation.domain) == domain)
+    )
+    customer = Customer(
+        email=address, name=(name or "").strip()[:200], organisation_id=organisation_id, created_at=now
+    )
+    try:
+        async with session.begin_nested():
+            session.add(customer)
+    except IntegrityError:
+        existing = await session.scalar(select(Customer).where(Customer.email == address))
+        assert existing is not None
+        return existing
+    return customer
+
+
+class CustomerService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def create_organisation(self, data: OrganisationCreate) -> Organisation:
+        """Raises ``Conflict`` when the name is taken."""
+        async with transaction(self.runtime.sessions) as session:
+            organisation = Organisation(
+                name=data.name.strip(),
+                domain=data.domain.lower() if data.domain else None,
+                shares_tickets=data.shares_tickets,
+                created_at=self.runtime.clock.now(),
+            )
+            session.add(organisation)
+            await _flush_unique(session, f"an organisation named {data.name!r} exists already", "name")
+            return organisation
+
+    async def update_organisation(self, organisation_id: int, data: OrganisationUpdate) -> Organisation:
+        async with transaction(self.runtime.sessions) as session:
+            organisation = await session.get(Organisation, organisation_id)
+            if organisation is None:
+                raise NotFound(f"organisation {organisation_id} not found")
+            for field, value in _set_fields(data).items():
+                setattr(
+                    organisation,
+                    field,
+                    value.lower() if field == "domain" and isinstance(value, str) else value,
+                )
+            await _flush_unique(session, "an organisation with that name exists already", "name")
+            return organisation
+
+    async def create_customer(self, data: CustomerCreate) -> Customer:
+        async with transaction(self.runtime.sessions) as session:
+            if (
+                data.organisation_id is not None
+                and await session.get(Organisation, data.organisation_id) is None
+            ):
+                raise InvalidInput(
+                    f"organisation {data.organisation_id} does not exist", field="organisation_id"
+                )
+            customer = Customer(
+                email=normalise_email(data.email),
+                name=data.name.strip(),
+                phone=data.phone,
+                organisation_id=data.organisation_id,
+                language=data.language,
+                created_at=self.runtime.clock.now(),
+            )
+            session.add(customer)
+            await _flush_unique(session, f"a customer with e-mail {data.email} exists already", "email")
+            return customer
+
+    async def update_customer(self, customer_id: int, data: CustomerUpdate) -> Customer:
+        async with transaction(self.runtime.sessions) as session:
+            customer = await session.get(Customer, customer_id)
+            if customer is None:
+                raise NotFound(f"customer {customer_id} not found")
+            changes = _set_fields(data)
+            if changes.get("organisation_id") is not None and (
+                await session.get(Organisation, changes["organisation_id"]) is None
+            ):
+                raise InvalidInput(
+                    f"organisation {changes['organisation_id']} does not exist", field="organisation_id"
+                )
+            if isinstance(changes.get("email"), str):
+                changes["email"] = normalise_email(str(changes["email"]))
+            for field, value in changes.items():
+                setattr(customer, field, value)
+            await _flush_unique(session, "a customer with that e-mail exists already", "email")
+            return customer
+
+
+def _set_fields(data: msgspec.Struct) -> dict[str, object]:
+    """The fields a PATCH body actually sent."""
+    return {
+        field: value
+        for field in data.__struct_fields__
+        if (value := getattr(data, field)) is not msgspec.UNSET
+    }
+
+
+async def _flush_unique(session: AsyncSession, message: str, field: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message, field=field) from exc

@@ -1,0 +1,33 @@
+"""Every router of the application, in one list."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.types import ControllerRouterHandler
+
+
+def api_router() -> Router:
+    from helpdesk.accounts.api import ApiTokenController, AuthController, GroupController, UserController
+    from helpdesk.customers.api import CustomerController, OrganisationController
+    from helpdesk.tickets.api import TicketController, download_attachment, track_ticket
+
+    return Router(
+        path="/api/v1",
+        route_handlers=[
+            AuthController,
+            ApiTokenController,
+            UserController,
+            GroupController,
+            OrganisationController,
+            CustomerController,
+            TicketController,
+            download_attachment,
+            track_ticket,
+        ],
+    )
+
+
+def web_routes() -> list[ControllerRouterHandler]:
+    from helpdesk.web.portal import PortalController
+
+    return [PortalController]

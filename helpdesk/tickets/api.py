@@ -1,0 +1,175 @@
+"""Ticket endpoints under /api/v1: parse, call the service, return a schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, PathParameter, QueryParameter
+
+from helpdesk.accounts.dependencies import PrincipalDep, client_key
+from helpdesk.runtime import RuntimeDep
+from helpdesk.tickets.attachments import AttachmentService
+from helpdesk.tickets.models import Attachment
+from helpdesk.tickets.queries import TicketQueries
+from helpdesk.tickets.rules import Channel, Priority, TicketStatus
+from helpdesk.tickets.schemas import (
+    AttachmentRead,
+    MessageCreate,
+    TicketCreate,
+    TicketDetail,
+    TicketFilters,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+    TrackingView,
+)
+from helpdesk.tickets.service import TicketService
+from helpdesk.tickets.views import ticket_read
+
+
+class MessageCreated(msgspec.Struct, kw_only=True):
+    message_id: int
+    ticket: TicketRead
+
+
+class UploadForm(msgspec.Struct):
+    file: UploadFile
+    message_id: int | None = None
+
+
+def attachment_read(attachment: Attachment) -> AttachmentRead:
+    return AttachmentRead(
+        id=attachment.id,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        sha256=attachment.sha256,
+        message_id=attachment.message_id,
+        created_at=attachment.created_at,
+        url=f"/api/v1/attachments/{attachment.id}",
+    )
+
+
+def file_response(attachment: Attachment, data: bytes) -> Response[bytes]:
+    # Served as a download with a locked-down type, so an uploaded HTML or SVG file never runs as a page.
+    return Response(
+        content=data,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+class TicketController(Controller):
+    path = "/tickets"
+    tags = ["tickets"]
+
+    @post("/", summary="Open a ticket")
+    async def open_ticket(
+        self,
+        request: Request[object, object, object],
+        data: JSONBody[TicketCreate],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+    ) -> TicketRead:
+        """Customers open for themselves; staff open on a customer's behalf (e.g. a phone call) by naming
+        `customer_email` or `customer_id`; without a session, `customer_email` is required (rate limited)."""
+        ticket = await TicketService(runtime).open_ticket(
+            principal, data, channel=Channel.API, client=client_key(request)
+        )
+        return await TicketQueries(runtime).get_ticket_read(ticket.id)
+
+    @get("/", summary="List tickets, most urgent first")
+    async def list_tickets(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        queue_id: FromQuery[int | None] = None,
+        status: FromQuery[list[TicketStatus] | None] = None,
+        assignee_id: FromQuery[int | None] = None,
+        unassigned: FromQuery[bool] = False,
+        customer_id: FromQuery[int | None] = None,
+        organisation_id: FromQuery[int | None] = None,
+        priority: FromQuery[list[Priority] | None] = None,
+        tag: Annotated[str | None, QueryParameter(max_length=50)] = None,
+        q: Annotated[
+            str | None, Parameter(max_length=200, description="Text in the subject, or a reference")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+    ) -> TicketPage:
+        filters = TicketFilters(
+            queue_id=queue_id,
+            status=status,
+            assignee_id=assignee_id,
+            unassigned=unassigned,
+            customer_id=customer_id,
+            organisation_id=organisation_id,
+            priority=priority,
+            tag=tag,
+            text=q,
+        )
+        return await TicketQueries(runtime).list_tickets(principal, filters, limit=limit, offset=offset)
+
+    @get("/{ticket_id:int}", summary="A ticket with its conversation and audit trail")
+    async def get_ticket(self, ticket_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep) -> TicketDetail:
+        return await TicketQueries(runtime).get_ticket(principal, ticket_id)
+
+    @patch("/{ticket_id:int}", summary="Change status, priority, queue, assignee or tags")
+    async def update_ticket(
+        self, ticket_id: FromPath[int], data: JSONBody[TicketUpdate], principal: PrincipalDep, runtime: RuntimeDep
+    ) -> TicketRead:
+        """Send the `version` you read; if someone changed the ticket since, the answer is 409."""
+        ticket = await TicketService(runtime).update_ticket(principal, ticket_id, data)
+        return await TicketQueries(runtime).get_ticket_read(ticket.id)
+
+    @post("/{ticket_id:int}/messages", summary="Reply, add an internal note, or (customers) write")
+    async def add_message(
+        self, ticket_id: FromPath[int], data: JSONBody[MessageCreate], principal: PrincipalDep, runtime: RuntimeDep
+    ) -> MessageCreated:
+        ticket, message = await TicketService(runtime).add_message(principal, ticket_id, data)
+        return MessageCreated(
+            message_id=message.id, ticket=await TicketQueries(runtime).get_ticket_read(ticket.id)
+        )
+
+    @post("/{ticket_id:int}/attachments", summary="Upload a file")
+    async def upload(
+        self,
+        ticket_id: FromPath[int],
+        data: MultipartBody[UploadForm],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+    ) -> AttachmentRead:
+        content = await data.file.read()
+        attachment = await AttachmentService(runtime).attach(
+            principal,
+            ticket_id,
+            filename=data.file.filename or "attachment",
+            content_type=data.file.content_type,
+            data=content,
+            message_id=data.message_id,
+        )
+        return attachment_read(attachment)
+
+
+@get("/attachments/{attachment_id:int}", tags=["tickets"], summary="Download an attachment")
+async def download_attachment(
+    attachment_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+) -> Response[bytes]:
+    attachment, data = await AttachmentService(runtime).download(principal, attachment_id)
+    return file_response(attachment, data)
+
+
+@get("/track/{token:str}", tags=["tickets"], summary="Public tracking view of one ticket")
+async def track_ticket(token: Annotated[str, PathParameter(max_length=100)], runtime: RuntimeDep) -> TrackingView:
+    return await TicketQueries(runtime).track(token)
+
+
+__all__ = ["TicketController", "download_attachment", "ticket_read", "track_ticket"]

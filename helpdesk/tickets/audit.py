@@ -1,0 +1,46 @@
+"""Writing the audit trail: one row per changed field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk.accounts.principal import Principal
+from helpdesk.tickets.models import AuditEvent
+
+
+def record(
+    session: AsyncSession,
+    now: datetime,
+    actor: Principal,
+    *,
+    ticket_id: int,
+    field: str,
+    old: object,
+    new: object,
+    entity: str = "ticket",
+    entity_id: int | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            entity=entity,
+            entity_id=entity_id if entity_id is not None else ticket_id,
+            ticket_id=ticket_id,
+            actor=actor.label[:200],
+            actor_user_id=actor.user_id,
+            actor_customer_id=actor.customer_id,
+            field=field,
+            old_value=_text(old),
+            new_value=_text(new),
+            created_at=now,
+        )
+    )
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,171 @@
+"""Reading tickets: the queue, one ticket with its conversation, the public tracking view."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_, select
+
+from helpdesk.accounts.principal import Principal
+from helpdesk.core.errors import NotFound
+from helpdesk.runtime import Runtime
+from helpdesk.tickets import policy
+from helpdesk.tickets.models import AuditEvent, Ticket, TicketTag
+from helpdesk.tickets.rules import TicketStatus, parse_ticket_reference
+from helpdesk.tickets.schemas import (
+    AuditRead,
+    TicketDetail,
+    TicketFilters,
+    TicketPage,
+    TicketRead,
+    TrackingView,
+)
+from helpdesk.tickets.views import attachments_for, messages_for, tags_for, ticket_read
+
+MAX_PAGE = 200
+
+
+class TicketQueries:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def list_tickets(
+        self, principal: Principal, filters: TicketFilters, *, limit: int = 50, offset: int = 0
+    ) -> TicketPage:
+        """Tickets the principal may see, most urgent first: earliest SLA due, then priority, then oldest."""
+        policy.ensure_can_list(principal)
+        limit = max(1, min(limit, MAX_PAGE))
+        query = _visible(select(Ticket), principal)
+        query = _filtered(query, filters)
+        async with self.runtime.sessions() as session:
+            total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            rows = (
+                await session.scalars(
+                    query.order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.priority, Ticket.id)
+                    .limit(limit)
+                    .offset(max(0, offset))
+                )
+            ).all()
+            tags = await tags_for(session, [t.id for t in rows])
+        base = self.runtime.settings.base_url
+        return TicketPage(
+            items=[ticket_read(t, tags.get(t.id, []), base) for t in rows],
+            total=int(total or 0),
+            limit=limit,
+            offset=offset,
+        )
+
+    async def get_ticket_read(self, ticket_id: int) -> TicketRead:
+        """A ticket the caller has just written (no permission check: the write checked it)."""
+        async with self.runtime.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound(f"ticket {ticket_id} not found")
+            tags = (await tags_for(session, [ticket.id])).get(ticket.id, [])
+        return ticket_read(ticket, tags, self.runtime.settings.base_url)
+
+    async def get_ticket(self, principal: Principal, ticket_id: int) -> TicketDetail:
+        """One ticket with its conversation (internal notes and audit for staff only). Raises ``NotFound``."""
+        async with self.runtime.sessions() as session:
+            ticket = policy.ensure_view(principal, await session.get(Ticket, ticket_id), ticket_id)
+            staff = principal.is_staff
+            messages = await messages_for(session, ticket.id, include_internal=staff)
+            attachments = await attachments_for(
+                session,
+                ticket.id,
+                visible_message_ids=None if staff else {m.id for m in messages},
+                url_prefix="/api/v1/attachments",
+            )
+            audit_rows = (
+                (
+                    await session.scalars(
+                        select(AuditEvent).where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id)
+                    )
+                ).all()
+                if staff
+                else []
+            )
+            tags = (await tags_for(session, [ticket.id])).get(ticket.id, [])
+        read = ticket_read(ticket, tags, self.runtime.settings.base_url)
+        return TicketDetail(
+            **{f: getattr(read, f) for f in read.__struct_fields__},
+            messages=messages,
+            attachments=attachments,
+            audit=[
+                AuditRead(
+                    actor=a.actor,
+                    field=a.field,
+                    old_value=a.old_value,
+                    new_value=a.new_value,
+                    created_at=a.created_at,
+                )
+                for a in audit_rows
+            ],
+        )
+
+    async def track(self, token: str) -> TrackingView:
+        """The public view behind a tracking link; an unknown token is ``NotFound``."""
+        async with self.runtime.sessions() as session:
+            ticket = await session.scalar(select(Ticket).where(Ticket.tracking_token == token))
+            if ticket is None or len(token) < 20:
+                raise NotFound("no request with this tracking link")
+            messages = await messages_for(session, ticket.id, include_internal=False)
+            attachments = await attachments_for(
+                session,
+                ticket.id,
+                visible_message_ids={m.id for m in messages},
+                url_prefix=f"/track/{token}/attachments",
+            )
+        return TrackingView(
+            reference=ticket.reference,
+            subject=ticket.subject,
+            status=TicketStatus(ticket.status),
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            resolved_at=ticket.resolved_at,
+            messages=messages,
+            attachments=attachments,
+        )
+
+
+def _visible(query: Select[tuple[Ticket]], principal: Principal) -> Select[tuple[Ticket]]:
+    if principal.is_staff:
+        return query
+    if principal.organisation_shares and principal.organisation_id is not None:
+        return query.where(
+            or_(
+                Ticket.customer_id == principal.customer_id,
+                Ticket.organisation_id == principal.organisation_id,
+            )
+        )
+    return query.where(Ticket.customer_id == principal.customer_id)
+
+
+def _filtered(query: Select[tuple[Ticket]], filters: TicketFilters) -> Select[tuple[Ticket]]:
+    if filters.queue_id is not None:
+        query = query.where(Ticket.queue_id == filters.queue_id)
+    if filters.status:
+        query = query.where(Ticket.status.in_([str(s) for s in filters.status]))
+    if filters.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.customer_id is not None:
+        query = query.where(Ticket.customer_id == filters.customer_id)
+    if filters.organisation_id is not None:
+        query = query.where(Ticket.organisation_id == filters.organisation_id)
+    if filters.priority:
+        query = query.where(Ticket.priority.in_([str(p) for p in filters.priority]))
+    if filters.tag:
+        query = query.where(
+            Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == filters.tag.strip().lower()))
+        )
+    if filters.text:
+        text = filters.text.strip()
+        referenced = parse_ticket_reference(text)
+        pattern = f"%{_escape_like(text.lower())}%"
+        condition = func.lower(Ticket.subject).like(pattern, escape="\\")
+        query = query.where(or_(condition, Ticket.id == referenced) if referenced else condition)
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

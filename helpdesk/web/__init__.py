@@ -1,0 +1,1 @@
+"""Server-rendered pages: the customer portal, tracking pages (the agent console comes later)."""

@@ -1,0 +1,203 @@
+"""The customer portal: a new-request form, the tracking page, sign-in by e-mail link, "my requests"."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, UploadFile
+from litestar.params import FromPath, FromQuery, PathParameter
+from litestar.response import Redirect, Template
+
+from helpdesk.accounts.dependencies import SESSION_COOKIE, PrincipalDep, client_key
+from helpdesk.accounts.service import AccountService
+from helpdesk.core.errors import DomainError
+from helpdesk.runtime import RuntimeDep
+from helpdesk.tickets.api import file_response
+from helpdesk.tickets.attachments import AttachmentService
+from helpdesk.tickets.queries import TicketQueries
+from helpdesk.tickets.rules import Channel
+from helpdesk.tickets.schemas import TicketCreate, TicketFilters
+from helpdesk.tickets.service import TicketService
+from helpdesk.web.csrf import FORM_FIELD, check_form_token, form_token
+
+Req = Request[object, object, object]
+STATUS_STEPS = ["new", "open", "resolved", "closed"]
+
+
+def _page(
+    request: Req, principal: PrincipalDep, template: str, status_code: int = 200, **context: Any
+) -> Template:
+    token, cookie = form_token(request, principal)
+    return Template(
+        template_name=template,
+        context={"csrf": token, "principal": principal, **context},
+        cookies=[cookie] if cookie else [],
+        status_code=status_code,
+    )
+
+
+class PortalController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Req, principal: PrincipalDep) -> Template:
+        return _page(request, principal, "portal/new_request.html", form={}, error=None)
+
+    @post("/portal/requests")
+    async def submit_request(
+        self, request: Req, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> Template | Redirect:
+        form = await request.form()
+        fields = {k: str(form.get(k, "")).strip() for k in ("name", "email", "subject", "description")}
+        try:
+            check_form_token(request, principal, str(form.get(FORM_FIELD, "")) or None)
+            payload: dict[str, Any] = {"subject": fields["subject"], "description": fields["description"]}
+            if not principal.is_customer:
+                payload.update(customer_email=fields["email"], customer_name=fields["name"])
+            data = _convert(payload)
+            files = [f for f in form.getall("attachments", []) if isinstance(f, UploadFile) and f.filename]
+            service = TicketService(runtime)
+            ticket = await service.open_ticket(
+                principal, data, channel=Channel.WEB, client=client_key(request)
+            )
+            for upload in files:
+                await AttachmentService(runtime).attach_by_tracking(
+                    ticket.tracking_token,
+                    filename=upload.filename,
+                    content_type=upload.content_type,
+                    data=await upload.read(),
+                )
+        except DomainError as exc:
+            return _page(
+                request,
+                principal,
+                "portal/new_request.html",
+                status_code=exc.status_code,
+                form=fields,
+                error=exc.detail,
+            )
+        return Redirect(f"/track/{ticket.tracking_token}?created=1")
+
+    @get("/track/{token:str}")
+    async def tracking_page(
+        self,
+        request: Req,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        token: Annotated[str, PathParameter(max_length=100)],
+        created: FromQuery[bool] = False,
+    ) -> Template:
+        view = await TicketQueries(runtime).track(token)
+        step = STATUS_STEPS.index(view.status) if view.status in STATUS_STEPS else 1
+        return _page(
+            request,
+            principal,
+            "portal/track.html",
+            view=view,
+            token=token,
+            created=created,
+            steps=STATUS_STEPS,
+            step=step,
+        )
+
+    @get("/track/{token:str}/attachments/{attachment_id:int}")
+    async def tracked_attachment(
+        self, token: Annotated[str, PathParameter(max_length=100)], attachment_id: FromPath[int], runtime: RuntimeDep
+    ) -> Response[bytes]:
+        attachment, data = await AttachmentService(runtime).download_tracked(token, attachment_id)
+        return file_response(attachment, data)
+
+    @get("/portal/signin")
+    async def signin_form(self, request: Req, principal: PrincipalDep) -> Template:
+        return _page(request, principal, "portal/signin.html", sent=False, error=None)
+
+    @post("/portal/signin")
+    async def signin_request(self, request: Req, principal: PrincipalDep, runtime: RuntimeDep) -> Template:
+        form = await request.form()
+        email = str(form.get("email", "")).strip()
+        try:
+            check_form_token(request, principal, str(form.get(FORM_FIELD, "")) or None)
+            from helpdesk.accounts.schemas import MagicLinkRequest
+
+            data = msgspec.convert({"email": email}, MagicLinkRequest)
+            await AccountService(runtime).request_magic_link(data.email, client=client_key(request))
+        except msgspec.ValidationError:
+            return _page(
+                request,
+                principal,
+                "portal/signin.html",
+                status_code=400,
+                sent=False,
+                error="Please enter a valid e-mail address.",
+            )
+        except DomainError as exc:
+            return _page(
+                request,
+                principal,
+                "portal/signin.html",
+                status_code=exc.status_code,
+                sent=False,
+                error=exc.detail,
+            )
+        return _page(request, principal, "portal/signin.html", sent=True, error=None)
+
+    @get("/portal/magic/{token:str}")
+    async def redeem_link(
+        self,
+        request: Req,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        token: Annotated[str, PathParameter(max_length=100)],
+    ) -> Template | Redirect:
+        try:
+            issued = await AccountService(runtime).redeem_magic_link(token)
+        except DomainError as exc:
+            return _page(
+                request,
+                principal,
+                "portal/signin.html",
+                status_code=exc.status_code,
+                sent=False,
+                error=exc.detail,
+            )
+        cookie = Cookie(
+            key=SESSION_COOKIE,
+            value=issued.token,
+            httponly=True,
+            samesite="lax",
+            secure=runtime.settings.secure_cookies,
+            max_age=runtime.settings.session_days * 86400,
+            path="/",
+        )
+        return Redirect("/portal/requests", cookies=[cookie])
+
+    @get("/portal/requests")
+    async def my_requests(
+        self, request: Req, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> Template | Redirect:
+        if not principal.is_customer:
+            return Redirect("/portal/signin")
+        page = await TicketQueries(runtime).list_tickets(principal, TicketFilters(), limit=100)
+        return _page(request, principal, "portal/my_requests.html", page=page)
+
+
+def _convert(payload: dict[str, Any]) -> TicketCreate:
+    """Form fields into the API schema, so the portal and the API accept exactly the same input."""
+    try:
+        return msgspec.convert(payload, TicketCreate)
+    except msgspec.ValidationError as exc:
+        from helpdesk.core.errors import InvalidInput
+
+        message = str(exc)
+        field = message.rsplit("$.", 1)[-1].rstrip("`") if "$." in message else None
+        labels = {
+            "customer_email": "E-mail",
+            "customer_name": "Name",
+            "subject": "Subject",
+            "description": "Description",
+        }
+        label = labels.get(field or "", "Form")
+        raise InvalidInput(f"{label}: {message.split(' - at ', maxsplit=1)[0]}", field=field) from exc
