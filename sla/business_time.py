@@ -75,6 +75,8 @@ def business_time_between(
         if segment_start >= end:
             break
         total += min(segment_end, end) - segment_start
+        if segment_end >= end:
+            break
     return total
 
 
@@ -131,13 +133,16 @@ def merge_pauses(pauses: Iterable[Pause]) -> list[Pause]:
 def free_spans(calendar: BusinessCalendar, start: datetime, pauses: list[Pause]) -> Iterator[Span]:
     """Working intervals from ``start`` with merged ``pauses`` cut out, in order.
 
-    Ends only at an open pause; otherwise endless. ``pauses`` must come from ``merge_pauses``.
+    Ends at an open pause (or, for an always-open calendar, at ``FAR_FUTURE``). ``pauses`` must come from ``merge_pauses``.
     """
     index = 0
     spans = calendar.spans_from(start)
     pending: Span | None = None
     while True:
-        span_start, span_end = pending if pending is not None else next(spans)
+        span = pending if pending is not None else next(spans, None)
+        if span is None:  # only an always-open calendar's single span runs out, at FAR_FUTURE
+            return
+        span_start, span_end = span
         pending = None
         while index < len(pauses) and (finish := pauses[index][1]) is not None and finish <= span_start:
             index += 1
