@@ -157,13 +157,7 @@ def evaluate_targets(
         cycle = _latest_next_response_cycle(messages, replies)
         if cycle is not None:
             clocks.append((SlaTarget.NEXT_RESPONSE, *cycle))
-    last = pauses[-1] if pauses else None
-    resolved_at = (
-        last.started_at
-        if last is not None and last.ended_at is None and last.status in policy.stopping_statuses
-        else None
-    )
-    clocks.append((SlaTarget.RESOLUTION, created_at, resolved_at))
+    clocks.append((SlaTarget.RESOLUTION, created_at, _resolved_at(policy, pauses)))
     if targets.periodic_update_minutes is not None and replies:
         clocks.append((SlaTarget.PERIODIC_UPDATE, replies[-1], None))
 
@@ -222,6 +216,17 @@ def derive_pauses(policy: SlaPolicy, timeline: TicketTimeline, now: datetime) ->
         if status in stops_clock:
             pauses.append(PauseInterval(status=status, started_at=since, ended_at=until))
     return pauses
+
+
+def _resolved_at(policy: SlaPolicy, pauses: list[PauseInterval]) -> datetime | None:
+    """When the ticket entered the stopping statuses it is still in (resolved, then closed: the resolving)."""
+    resolved_at: datetime | None = None
+    expected_end: datetime | None = None
+    for pause in reversed(pauses):
+        if pause.status not in policy.stopping_statuses or pause.ended_at != expected_end:
+            break
+        resolved_at, expected_end = pause.started_at, pause.started_at
+    return resolved_at
 
 
 def _latest_next_response_cycle(
