@@ -91,7 +91,7 @@ def generate(seed: int, technicians: int = 50, orders: int = 500) -> PlanningPro
 
 
 def figures(problem: PlanningProblem, plan: Plan, seconds: float) -> dict[str, object]:
-    by_priority = {p: 0 for p in (1, 2, 3, 4)}
+    by_priority = dict.fromkeys((1, 2, 3, 4), 0)
     priority = {o.id: o.priority for o in problem.work_orders}
     for route in plan.routes:
         for visit in route.visits:

@@ -35,9 +35,7 @@ def best_known(objective: str) -> dict[str, tuple[int, float]]:
                 objective == "distance"
                 and row["objective"] == "distance-only"
                 and row["convention"].startswith("trunc1")
-            ):
-                rows[row["instance"].upper()] = (int(row["vehicles"]), float(row["distance"]))
-            elif (
+            ) or (
                 objective == "vehicles"
                 and row["objective"] == "vehicles-first"
                 and row["convention"] == "double"
