@@ -19,12 +19,14 @@ How what PyVRP lacks is modelled (the planner re-times every returned sequence w
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.search import LocalSearch, NeighbourhoodParams, PerturbationManager, compute_neighbours
 from pyvrp.stop import MaxRuntime
 
@@ -107,7 +109,10 @@ def _search(built: _Built, time_limit_s: float, seed: int, initial: pyvrp.Soluti
     if initial is None:
         initial = ls(pyvrp.Solution.make_random(data, rng), penalties.max_cost_evaluator(), exhaustive=True)
     search = pyvrp.IteratedLocalSearch(data, penalties, ls, initial, params.ils)
-    return search.run(MaxRuntime(time_limit_s), False, False)
+    with warnings.catch_warnings():
+        # Penalties hitting their cap on a crowded day is expected: infeasible sequences are repaired after.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        return search.run(MaxRuntime(time_limit_s), False, False)
 
 
 @dataclass
