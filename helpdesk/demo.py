@@ -11,8 +11,8 @@ from sqlalchemy import select
 from helpdesk.accounts.models import User
 from helpdesk.accounts.principal import Principal
 from helpdesk.accounts.schemas import GroupCreate
-from helpdesk.accounts.service import AccountService
 from helpdesk.accounts.security import hash_password
+from helpdesk.accounts.service import AccountService
 from helpdesk.accounts.staff import StaffService
 from helpdesk.core.clock import FixedClock
 from helpdesk.core.db import transaction
@@ -21,7 +21,7 @@ from helpdesk.customers.models import Organisation
 from helpdesk.customers.schemas import CustomerCreate, OrganisationCreate
 from helpdesk.customers.service import CustomerService
 from helpdesk.runtime import start_runtime, stop_runtime
-from helpdesk.tickets.rules import Channel, Level
+from helpdesk.tickets.rules import Channel, Level, TicketStatus
 from helpdesk.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
 from helpdesk.tickets.service import TicketService
 
@@ -40,10 +40,16 @@ CUSTOMERS = [
     ("Ivan Petrov", "ivan@petrov-clinic.example"),
 ]
 PROBLEMS = [
-    ("X-ray sensor not detected after Windows update", "The intraoral sensor shows 'device not found' since this morning."),
+    (
+        "X-ray sensor not detected after Windows update",
+        "The intraoral sensor shows 'device not found' since this morning.",
+    ),
     ("Autoclave shows error E-104", "Cycle aborts after 5 minutes with E-104 on the display."),
     ("Dental chair hydraulic leak", "Oil under chair 3, the seat slowly goes down."),
-    ("Compressor very loud", "The compressor in the basement is much louder than usual and trips the breaker."),
+    (
+        "Compressor very loud",
+        "The compressor in the basement is much louder than usual and trips the breaker.",
+    ),
     ("Request for annual maintenance", "Please schedule the yearly maintenance of both chairs."),
     ("Invoice question for October", "The invoice lists a visit we do not remember."),
     ("Handpiece overheating", "The turbine handpiece gets hot after a minute of use."),
@@ -59,7 +65,9 @@ async def load_demo(settings: Settings) -> list[str]:
     try:
         passwords = {email: secrets.token_urlsafe(9) for _, _, email in STAFF}
         async with runtime.sessions() as session:
-            exists = await session.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORGANISATION))
+            exists = await session.scalar(
+                select(Organisation.id).where(Organisation.name == DEMO_ORGANISATION)
+            )
         if exists is None:
             await _create(runtime, passwords)
         else:
@@ -75,11 +83,15 @@ async def _create(runtime, passwords: dict[str, str]) -> None:  # type: ignore[n
     accounts = AccountService(runtime)
     users = {}
     for role, name, email in STAFF:
-        users[email] = await accounts.create_user(email=email, name=name, role=role, password=passwords[email])
+        users[email] = await accounts.create_user(
+            email=email, name=name, role=role, password=passwords[email]
+        )
     agents = [u.id for u in users.values() if u.role == "agent"]
     staff_service = StaffService(runtime)
     support = await staff_service.create_group(GroupCreate(name="Support", member_ids=agents))
-    await staff_service.create_group(GroupCreate(name="Field service", member_ids=[users["tom@demo.helpdesk"].id]))
+    await staff_service.create_group(
+        GroupCreate(name="Field service", member_ids=[users["tom@demo.helpdesk"].id])
+    )
     customers = CustomerService(runtime)
     organisation = await customers.create_organisation(
         OrganisationCreate(name=DEMO_ORGANISATION, domain="northwind-dental.example", shares_tickets=True)
@@ -89,7 +101,7 @@ async def _create(runtime, passwords: dict[str, str]) -> None:  # type: ignore[n
         await customers.create_customer(CustomerCreate(email=email, name=name, organisation_id=org_id))
 
     # Tickets spread over the last two weeks, written as if at those times.
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 - demo data, not security
     real_clock = runtime.clock
     start = real_clock.now() - timedelta(days=14)
     tickets = TicketService(runtime)
@@ -121,6 +133,10 @@ async def _create(runtime, passwords: dict[str, str]) -> None:  # type: ignore[n
         )
         if index % 3 == 2 and index < 30:
             await tickets.update_ticket(
-                agent, ticket.id, TicketUpdate(version=ticket.version, status="resolved", assignee_id=agents[index % 2])
+                agent,
+                ticket.id,
+                TicketUpdate(
+                    version=ticket.version, status=TicketStatus.RESOLVED, assignee_id=agents[index % 2]
+                ),
             )
     runtime.clock = real_clock

@@ -6,5 +6,14 @@ from helpdesk.core.db import Base
 from helpdesk.customers import models as customers_models
 from helpdesk.notifications import models as notifications_models
 from helpdesk.tickets import models as tickets_models
+from sla import models as sla_models
 
-__all__ = ["Base", "accounts_models", "customers_models", "notifications_models", "outbox", "tickets_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "customers_models",
+    "notifications_models",
+    "outbox",
+    "sla_models",
+    "tickets_models",
+]

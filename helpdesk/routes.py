@@ -10,6 +10,7 @@ def api_router() -> Router:
     from helpdesk.accounts.api import ApiTokenController, AuthController, GroupController, UserController
     from helpdesk.customers.api import CustomerController, OrganisationController
     from helpdesk.tickets.api import TicketController, download_attachment, track_ticket
+    from sla.api import CalendarController, ContractController, PolicyController, recompute_policy
 
     return Router(
         path="/api/v1",
@@ -23,6 +24,10 @@ def api_router() -> Router:
             TicketController,
             download_attachment,
             track_ticket,
+            CalendarController,
+            PolicyController,
+            ContractController,
+            recompute_policy,
         ],
     )
 

@@ -7,6 +7,7 @@ the API process (``InProcessJobQueue`` and ``run_crons_in_process``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,12 +37,15 @@ class CronJob:
 def jobs() -> list[JobFunction]:
     """Every job function; the name a job is queued under is its function's ``__name__``."""
     from helpdesk.notifications.jobs import send_mail_job
+    from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job
 
-    return [relay_outbox_job, send_mail_job]
+    return [relay_outbox_job, send_mail_job, escalate_overdue_job, recompute_sla_job]
 
 
 def crons() -> list[CronJob]:
-    return [CronJob(relay_outbox_job, 60)]
+    from helpdesk.tickets.jobs import escalate_overdue_job
+
+    return [CronJob(relay_outbox_job, 60), CronJob(escalate_overdue_job, 60)]
 
 
 def job_functions() -> dict[str, JobFunction]:
@@ -92,10 +96,8 @@ async def run_crons_in_process(
             if loop.time() >= next_run[name]:
                 next_run[name] = loop.time() + job.every_seconds
                 await _run_logged(job.function, ctx)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
-        except TimeoutError:
-            pass
 
 
 async def _run_logged(function: Callable[..., Awaitable[Any]], ctx: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
@@ -68,13 +70,13 @@ class AuthController(Controller):
 
     @post("/login", summary="Staff sign-in with a password; sets the session cookie")
     async def login(
-        self, request: Request[object, object, object], data: JSONBody[LoginRequest], runtime: RuntimeDep
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest], runtime: RuntimeDep
     ) -> Response[Me]:
         issued = await AccountService(runtime).login(data.email, data.password, client=client_key(request))
         return Response(me(issued.principal), cookies=[session_cookie(issued, runtime)], status_code=200)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session")
-    async def logout(self, request: Request[object, object, object], runtime: RuntimeDep) -> Response[None]:
+    async def logout(self, request: Request[Any, Any, Any], runtime: RuntimeDep) -> Response[None]:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             await AccountService(runtime).logout(token)
@@ -86,7 +88,7 @@ class AuthController(Controller):
 
     @post("/magic-link", status_code=HTTP_202_ACCEPTED, summary="Mail a customer a sign-in link")
     async def magic_link(
-        self, request: Request[object, object, object], data: JSONBody[MagicLinkRequest], runtime: RuntimeDep
+        self, request: Request[Any, Any, Any], data: JSONBody[MagicLinkRequest], runtime: RuntimeDep
     ) -> dict[str, str]:
         """Always 202, whether or not the address is known, so it cannot be used to find customers."""
         await AccountService(runtime).request_magic_link(data.email, client=client_key(request))
@@ -112,7 +114,9 @@ class ApiTokenController(Controller):
         return ApiTokenCreated(id=token_id, name=data.name, token=token)
 
     @delete("/{token_id:int}", summary="Revoke an API token")
-    async def revoke_token(self, token_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep) -> None:
+    async def revoke_token(
+        self, token_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+    ) -> None:
         require_role(principal, *Role)
         await AccountService(runtime).revoke_api_token(principal, token_id)
 
@@ -137,7 +141,9 @@ class UserController(Controller):
         return user_read(user)
 
     @get("/{user_id:int}", summary="One staff user")
-    async def get_user(self, user_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep) -> UserRead:
+    async def get_user(
+        self, user_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+    ) -> UserRead:
         require_role(principal, Role.ADMIN, Role.MANAGER, Role.AGENT)
         return await StaffService(runtime).get_user(user_id)
 
@@ -167,7 +173,11 @@ class GroupController(Controller):
 
     @patch("/{group_id:int}", summary="Change a group (admin)")
     async def update_group(
-        self, group_id: FromPath[int], data: JSONBody[GroupUpdate], principal: PrincipalDep, runtime: RuntimeDep
+        self,
+        group_id: FromPath[int],
+        data: JSONBody[GroupUpdate],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
     ) -> GroupRead:
         require_role(principal, Role.ADMIN)
         return await StaffService(runtime).update_group(group_id, data)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Request
-from litestar.di import NamedDependency
+from typing import Any
 
-from helpdesk.accounts.models import Role
-from helpdesk.accounts.principal import ANONYMOUS, Principal
+from litestar import Request
+
 from helpdesk.accounts.security import tokens_equal
 from helpdesk.accounts.service import AccountService
 from helpdesk.core.errors import NotAuthenticated, PermissionDenied
+from helpdesk.core.principal import ANONYMOUS, Principal, PrincipalDep, require_authenticated, require_role
 from helpdesk.runtime import RuntimeDep
 
 SESSION_COOKIE = "hd_session"
@@ -17,7 +17,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def provide_principal(request: Request[object, object, object], runtime: RuntimeDep) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any], runtime: RuntimeDep) -> Principal:
     service = AccountService(runtime)
     authorization = request.headers.get("authorization", "")
     if authorization:
@@ -46,7 +46,7 @@ async def provide_principal(request: Request[object, object, object], runtime: R
     return principal
 
 
-def client_key(request: Request[object, object, object]) -> str:
+def client_key(request: Request[Any, Any, Any]) -> str:
     """The address rate limits count against: the hop our load balancer appended to X-Forwarded-For (the
     entries before it come from the client and could be forged)."""
     forwarded = request.headers.get("x-forwarded-for")
@@ -55,18 +55,4 @@ def client_key(request: Request[object, object, object]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def require_authenticated(principal: Principal) -> None:
-    if not principal.is_authenticated:
-        raise NotAuthenticated("sign in or send an API token")
-
-
-def require_role(principal: Principal, *roles: Role) -> None:
-    """Raise ``NotAuthenticated`` for nobody and ``PermissionDenied`` for a staff role not in ``roles``."""
-    require_authenticated(principal)
-    if not principal.is_staff or principal.role not in roles:
-        allowed = ", ".join(sorted(roles))
-        raise PermissionDenied(f"this needs one of the roles: {allowed}")
-
-
-# How controllers ask for the principal.
-PrincipalDep = NamedDependency[Principal]
+__all__ = ["PrincipalDep", "client_key", "provide_principal", "require_authenticated", "require_role"]

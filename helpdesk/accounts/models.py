@@ -1,19 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.core.db import Base, BigId, IntPK
+from helpdesk.core.principal import Role
 
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    MANAGER = "manager"
-    AGENT = "agent"
-    TECHNICIAN = "technician"
+__all__ = ["ApiToken", "Group", "GroupMember", "LoginSession", "MagicLink", "Role", "User"]
 
 
 class User(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
@@ -27,7 +28,7 @@ def _json(body: ErrorBody, status: int, headers: dict[str, str] | None = None) -
     )
 
 
-def domain_error_handler(_: Request[object, object, object], exc: DomainError) -> Response[bytes]:
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
     headers = {"Retry-After": "60"} if exc.status_code == 429 else None
     return _json(ErrorBody(code=exc.code, detail=exc.detail, field=exc.field), exc.status_code, headers)
 
@@ -35,7 +36,7 @@ def domain_error_handler(_: Request[object, object, object], exc: DomainError) -
 _AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
 
 
-def validation_error_handler(_: Request[object, object, object], exc: ValidationException) -> Response[bytes]:
+def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     """Name the first offending field and say what is wrong with it, in words a client developer can act on."""
     field: str | None = None
     detail = exc.detail
@@ -54,12 +55,12 @@ def validation_error_handler(_: Request[object, object, object], exc: Validation
     return _json(ErrorBody(code="invalid_input", detail=detail, field=field), 400)
 
 
-def http_error_handler(_: Request[object, object, object], exc: HTTPException) -> Response[bytes]:
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     code = "not_authenticated" if isinstance(exc, NotAuthorizedException) else _code_for(exc.status_code)
     return _json(ErrorBody(code=code, detail=exc.detail), exc.status_code, exc.headers)
 
 
-def internal_error_handler(request: Request[object, object, object], exc: Exception) -> Response[bytes]:
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _json(
         ErrorBody(code="internal_error", detail="internal error; it has been logged"),

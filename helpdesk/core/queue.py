@@ -95,9 +95,9 @@ class InProcessJobQueue:
             if job_id is not None:
                 self._active_ids.discard(job_id)
 
-    async def drain(self, timeout: float = 30.0) -> None:
+    async def drain(self, seconds: float = 30.0) -> None:
         """Wait until no job is running or waiting, including jobs that the jobs themselves queue."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(seconds):
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
 

@@ -126,7 +126,11 @@ class CustomerController(Controller):
 
     @patch("/{customer_id:int}")
     async def update_customer(
-        self, customer_id: FromPath[int], data: JSONBody[CustomerUpdate], principal: PrincipalDep, runtime: RuntimeDep
+        self,
+        customer_id: FromPath[int],
+        data: JSONBody[CustomerUpdate],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
     ) -> CustomerRead:
         require_role(principal, Role.ADMIN)
         return customer_read(await CustomerService(runtime).update_customer(customer_id, data))

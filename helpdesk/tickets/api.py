@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import msgspec
@@ -29,6 +29,7 @@ from helpdesk.tickets.schemas import (
 )
 from helpdesk.tickets.service import TicketService
 from helpdesk.tickets.views import ticket_read
+from sla.schemas import TicketSlaRead
 
 
 class MessageCreated(msgspec.Struct, kw_only=True):
@@ -74,7 +75,7 @@ class TicketController(Controller):
     @post("/", summary="Open a ticket")
     async def open_ticket(
         self,
-        request: Request[object, object, object],
+        request: Request[Any, Any, Any],
         data: JSONBody[TicketCreate],
         principal: PrincipalDep,
         runtime: RuntimeDep,
@@ -100,7 +101,7 @@ class TicketController(Controller):
         priority: FromQuery[list[Priority] | None] = None,
         tag: Annotated[str | None, QueryParameter(max_length=50)] = None,
         q: Annotated[
-            str | None, Parameter(max_length=200, description="Text in the subject, or a reference")
+            str | None, QueryParameter(max_length=200, description="Text in the subject, or a reference")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
@@ -119,12 +120,24 @@ class TicketController(Controller):
         return await TicketQueries(runtime).list_tickets(principal, filters, limit=limit, offset=offset)
 
     @get("/{ticket_id:int}", summary="A ticket with its conversation and audit trail")
-    async def get_ticket(self, ticket_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep) -> TicketDetail:
+    async def get_ticket(
+        self, ticket_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+    ) -> TicketDetail:
         return await TicketQueries(runtime).get_ticket(principal, ticket_id)
+
+    @get("/{ticket_id:int}/sla", summary="SLA targets of a ticket: state, deadline, margin, pauses")
+    async def get_sla(
+        self, ticket_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+    ) -> TicketSlaRead:
+        return await TicketQueries(runtime).get_sla(principal, ticket_id)
 
     @patch("/{ticket_id:int}", summary="Change status, priority, queue, assignee or tags")
     async def update_ticket(
-        self, ticket_id: FromPath[int], data: JSONBody[TicketUpdate], principal: PrincipalDep, runtime: RuntimeDep
+        self,
+        ticket_id: FromPath[int],
+        data: JSONBody[TicketUpdate],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
     ) -> TicketRead:
         """Send the `version` you read; if someone changed the ticket since, the answer is 409."""
         ticket = await TicketService(runtime).update_ticket(principal, ticket_id, data)
@@ -132,7 +145,11 @@ class TicketController(Controller):
 
     @post("/{ticket_id:int}/messages", summary="Reply, add an internal note, or (customers) write")
     async def add_message(
-        self, ticket_id: FromPath[int], data: JSONBody[MessageCreate], principal: PrincipalDep, runtime: RuntimeDep
+        self,
+        ticket_id: FromPath[int],
+        data: JSONBody[MessageCreate],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
     ) -> MessageCreated:
         ticket, message = await TicketService(runtime).add_message(principal, ticket_id, data)
         return MessageCreated(
@@ -168,7 +185,9 @@ async def download_attachment(
 
 
 @get("/track/{token:str}", tags=["tickets"], summary="Public tracking view of one ticket")
-async def track_ticket(token: Annotated[str, PathParameter(max_length=100)], runtime: RuntimeDep) -> TrackingView:
+async def track_ticket(
+    token: Annotated[str, PathParameter(max_length=100)], runtime: RuntimeDep
+) -> TrackingView:
     return await TicketQueries(runtime).track(token)
 
 

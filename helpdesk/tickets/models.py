@@ -41,6 +41,8 @@ class Ticket(Base):
     resolution_due_at: Mapped[datetime | None]
     # The earliest of the due dates above: the agents' queue sorts by it.
     sla_due_at: Mapped[datetime | None]
+    # When the escalation sweep must look at this ticket next (a warning or a breach to notify).
+    sla_next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": version}
 

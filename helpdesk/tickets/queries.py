@@ -18,7 +18,9 @@ from helpdesk.tickets.schemas import (
     TicketRead,
     TrackingView,
 )
+from helpdesk.tickets.sla_sync import sla_view
 from helpdesk.tickets.views import attachments_for, messages_for, tags_for, ticket_read
+from sla.schemas import TicketSlaRead
 
 MAX_PAGE = 200
 
@@ -101,6 +103,15 @@ class TicketQueries:
             ],
         )
 
+    async def get_sla(self, principal: Principal, ticket_id: int) -> TicketSlaRead:
+        """The ticket's SLA targets now (staff and the ticket's customers). Raises ``NotFound``."""
+        async with self.runtime.sessions() as session:
+            ticket = policy.ensure_view(principal, await session.get(Ticket, ticket_id), ticket_id)
+            view = await sla_view(session, ticket, self.runtime.clock.now())
+        if view is None:
+            raise NotFound(f"{ticket.reference} has no SLA")
+        return view
+
     async def track(self, token: str) -> TrackingView:
         """The public view behind a tracking link; an unknown token is ``NotFound``."""
         async with self.runtime.sessions() as session:
@@ -126,7 +137,7 @@ class TicketQueries:
         )
 
 
-def _visible(query: Select[tuple[Ticket]], principal: Principal) -> Select[tuple[Ticket]]:
+def _visible(query: Select[Ticket], principal: Principal) -> Select[Ticket]:
     if principal.is_staff:
         return query
     if principal.organisation_shares and principal.organisation_id is not None:
@@ -139,7 +150,7 @@ def _visible(query: Select[tuple[Ticket]], principal: Principal) -> Select[tuple
     return query.where(Ticket.customer_id == principal.customer_id)
 
 
-def _filtered(query: Select[tuple[Ticket]], filters: TicketFilters) -> Select[tuple[Ticket]]:
+def _filtered(query: Select[Ticket], filters: TicketFilters) -> Select[Ticket]:
     if filters.queue_id is not None:
         query = query.where(Ticket.queue_id == filters.queue_id)
     if filters.status:

@@ -35,6 +35,7 @@ from helpdesk.tickets.rules import (
     status_after_customer_message,
 )
 from helpdesk.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
+from helpdesk.tickets.sla_sync import policy_for_new_ticket, raised_priority, refresh_sla, start_sla
 
 
 class TicketService:
@@ -66,10 +67,14 @@ class TicketService:
             customer = await self._customer_for(session, principal, data, now)
             if principal.is_staff and data.channel is not msgspec.UNSET:
                 channel = Channel(data.channel)
+            subject = _one_line(data.subject)
+            if not subject:
+                raise InvalidInput("subject: must not be blank", field="subject")
+            resolved = await policy_for_new_ticket(session, customer, now)
             ticket = Ticket(
-                subject=_one_line(data.subject),
+                subject=subject,
                 status=TicketStatus.NEW,
-                priority=self._initial_priority(principal, data),
+                priority=self._initial_priority(principal, data, resolved.tier),
                 impact=None if data.impact is msgspec.UNSET else data.impact,
                 urgency=None if data.urgency is msgspec.UNSET else data.urgency,
                 channel=channel,
@@ -99,19 +104,22 @@ class TicketService:
             audit.record(
                 session, now, principal, ticket_id=ticket.id, field="created", old=None, new=ticket.status
             )
+            start_sla(session, ticket, resolved, now)
+            await refresh_sla(session, [ticket], now)
             mails.append(self._acknowledgement(session, now, ticket, customer))
             await flush_mail_jobs(session, now, mails)
         await self.runtime.after_commit()
         return ticket
 
-    def _initial_priority(self, principal: Principal, data: TicketCreate) -> Priority:
+    def _initial_priority(self, principal: Principal, data: TicketCreate, tier: int) -> Priority:
+        """An agent's explicit choice, else impact × urgency raised by the contract's tier, else the default."""
         if data.priority is not msgspec.UNSET:
             if not principal.is_staff:
                 raise PermissionDenied("only staff set a priority; give impact and urgency instead")
             return Priority(data.priority)
         if data.impact is not msgspec.UNSET and data.urgency is not msgspec.UNSET:
-            return priority_from_matrix(data.impact, data.urgency)
-        return DEFAULT_PRIORITY
+            return raised_priority(priority_from_matrix(data.impact, data.urgency), tier)
+        return raised_priority(DEFAULT_PRIORITY, tier)
 
     async def _queue_id(self, session: AsyncSession, principal: Principal, data: TicketCreate) -> int | None:
         if data.queue_id is msgspec.UNSET:
@@ -179,6 +187,7 @@ class TicketService:
                         code="stale_version",
                     )
                 await self._apply_update(session, principal, ticket, data, now)
+                await refresh_sla(session, [ticket], now)
         except StaleDataError as exc:
             raise Conflict(
                 f"ticket {ticket_id} was changed by someone else at the same time; reload and try again",
@@ -276,6 +285,7 @@ class TicketService:
             else:
                 policy.ensure_can_work(principal)
                 result = await self._staff_message(session, principal, ticket, data, now)
+            await refresh_sla(session, [result[0]], now)
         await self.runtime.after_commit()
         return result
 
@@ -329,6 +339,9 @@ class TicketService:
             old=None,
             new=f"follow-up of {closed.reference}",
         )
+        customer = await session.get(Customer, closed.customer_id)
+        assert customer is not None
+        start_sla(session, ticket, await policy_for_new_ticket(session, customer, now), now)
         return ticket
 
     async def _staff_message(

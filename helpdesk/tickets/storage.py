@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from pathlib import Path
@@ -44,17 +45,24 @@ class DiskStorage:
         return self._root / sha256[:2] / sha256
 
     async def put(self, session: AsyncSession, sha256: str, data: bytes) -> None:
-        path = self._path(sha256)
+        await asyncio.to_thread(self._write, self._path(sha256), data)
+
+    async def get(self, session: AsyncSession, sha256: str) -> bytes | None:
+        return await asyncio.to_thread(self._read, self._path(sha256))
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
         if path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Write aside and rename, so a reader never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         Path(tmp).replace(path)
 
-    async def get(self, session: AsyncSession, sha256: str) -> bytes | None:
-        path = self._path(sha256)
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
         return path.read_bytes() if path.exists() else None
 
 

@@ -22,7 +22,7 @@ from helpdesk.tickets.schemas import TicketCreate, TicketFilters
 from helpdesk.tickets.service import TicketService
 from helpdesk.web.csrf import FORM_FIELD, check_form_token, form_token
 
-Req = Request[object, object, object]
+Req = Request[Any, Any, Any]
 STATUS_STEPS = ["new", "open", "resolved", "closed"]
 
 
@@ -105,7 +105,10 @@ class PortalController(Controller):
 
     @get("/track/{token:str}/attachments/{attachment_id:int}")
     async def tracked_attachment(
-        self, token: Annotated[str, PathParameter(max_length=100)], attachment_id: FromPath[int], runtime: RuntimeDep
+        self,
+        token: Annotated[str, PathParameter(max_length=100)],
+        attachment_id: FromPath[int],
+        runtime: RuntimeDep,
     ) -> Response[bytes]:
         attachment, data = await AttachmentService(runtime).download_tracked(token, attachment_id)
         return file_response(attachment, data)

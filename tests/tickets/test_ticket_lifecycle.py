@@ -8,8 +8,13 @@ pytestmark = pytest.mark.integration
 
 
 async def open_ticket(client, agent, **extra):  # type: ignore[no-untyped-def]
-    body = {"subject": "Printer jams", "description": "Paper jams on page 2", "customer_email": "anna@example.com",
-            "customer_name": "Anna", **extra}
+    body = {
+        "subject": "Printer jams",
+        "description": "Paper jams on page 2",
+        "customer_email": "anna@example.com",
+        "customer_name": "Anna",
+        **extra,
+    }
     response = await client.post("/api/v1/tickets", json=body, headers=agent.headers)
     assert response.status_code == 201, response.text
     return response.json()
@@ -26,8 +31,9 @@ async def test_agent_opens_phone_ticket_for_new_customer(client, agent):  # type
 
 async def test_first_public_reply_opens_ticket_and_records_first_response(client, agent):  # type: ignore[no-untyped-def]
     ticket = await open_ticket(client, agent)
-    response = await client.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"body": "Try tray 2"},
-                                 headers=agent.headers)
+    response = await client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"body": "Try tray 2"}, headers=agent.headers
+    )
     assert response.status_code == 201, response.text
     updated = response.json()["ticket"]
     assert updated["status"] == "open"
@@ -36,11 +42,17 @@ async def test_first_public_reply_opens_ticket_and_records_first_response(client
 
 async def test_closed_ticket_cannot_be_reopened_by_an_agent(client, agent):  # type: ignore[no-untyped-def]
     ticket = await open_ticket(client, agent)
-    closed = await client.patch(f"/api/v1/tickets/{ticket['id']}", json={"version": ticket["version"], "status": "closed"},
-                                headers=agent.headers)
+    closed = await client.patch(
+        f"/api/v1/tickets/{ticket['id']}",
+        json={"version": ticket["version"], "status": "closed"},
+        headers=agent.headers,
+    )
     assert closed.status_code == 200, closed.text
-    response = await client.patch(f"/api/v1/tickets/{ticket['id']}",
-                                  json={"version": closed.json()["version"], "status": "open"}, headers=agent.headers)
+    response = await client.patch(
+        f"/api/v1/tickets/{ticket['id']}",
+        json={"version": closed.json()["version"], "status": "open"},
+        headers=agent.headers,
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_transition"
     assert response.json()["field"] == "status"
@@ -48,11 +60,17 @@ async def test_closed_ticket_cannot_be_reopened_by_an_agent(client, agent):  # t
 
 async def test_stale_version_gets_409_that_says_so(client, agent):  # type: ignore[no-untyped-def]
     ticket = await open_ticket(client, agent)
-    first = await client.patch(f"/api/v1/tickets/{ticket['id']}", json={"version": ticket["version"], "priority": "P2"},
-                               headers=agent.headers)
+    first = await client.patch(
+        f"/api/v1/tickets/{ticket['id']}",
+        json={"version": ticket["version"], "priority": "P2"},
+        headers=agent.headers,
+    )
     assert first.status_code == 200
-    second = await client.patch(f"/api/v1/tickets/{ticket['id']}", json={"version": ticket["version"], "priority": "P4"},
-                                headers=agent.headers)
+    second = await client.patch(
+        f"/api/v1/tickets/{ticket['id']}",
+        json={"version": ticket["version"], "priority": "P4"},
+        headers=agent.headers,
+    )
     assert second.status_code == 409
     assert second.json()["code"] == "stale_version"
     assert "changed by someone else" in second.json()["detail"]
