@@ -9,16 +9,25 @@ With ``HELPDESK_REQUIRE_SERVICES=1`` (CI) an unreachable service fails the run i
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import email
+import email.policy
 import os
+import re
 import secrets
+import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
+import msgspec
 import pytest
+from aiosmtpd.controller import Controller
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from helpdesk.app import create_app
@@ -103,14 +112,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 async def _clean(database_url: str) -> None:
+    # DELETE is much quicker than TRUNCATE on the few rows a test leaves behind.
     engine = create_engine(database_url)
     async with engine.begin() as conn:
-        tables = [t.name for t in Base.metadata.sorted_tables]
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                await conn.execute(text(f'DELETE FROM "{table}"'))
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(table.delete())
     await engine.dispose()
 
 
@@ -123,13 +129,43 @@ async def app(settings: Settings, clock: FixedClock) -> AsyncIterator[Litestar]:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(app) as test_client:
         yield test_client
 
 
+@contextlib.asynccontextmanager
+async def serve(application: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan in the test's event loop and talk to it over ASGI.
+
+    Litestar's test client runs the app in a thread of its own: asyncpg connections made there cannot be used
+    from the test, and requests sent with ``asyncio.gather`` would run one after another. The lifespan runs in
+    a task of its own because it must end in the task it started in.
+    """
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    lifespan = asyncio.create_task(run_lifespan())
+    ready = asyncio.create_task(started.wait())
+    await asyncio.wait({lifespan, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if lifespan.done():
+        ready.cancel()
+        lifespan.result()  # start-up failed: raise its error
+    transport = httpx.ASGITransport(app=application)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
+            yield test_client
+    finally:
+        stop.set()
+        await lifespan
+
+
 @pytest.fixture
-def runtime(app: Litestar, client: AsyncTestClient[Litestar]) -> Runtime:
+def runtime(app: Litestar, client: httpx.AsyncClient) -> Runtime:
     """The running app's runtime (available once the client has started the app)."""
     result: Runtime = app.state.runtime
     return result
@@ -166,3 +202,148 @@ async def agent(make_staff) -> Staff:  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def admin(make_staff) -> Staff:  # type: ignore[no-untyped-def]
     return await make_staff("admin", name="Ada Admin")
+
+
+@pytest.fixture
+async def make_client(settings: Settings, clock: FixedClock) -> AsyncIterator[Any]:
+    """Start the app with some settings changed: ``async with make_client(redis_url=...) as (client, runtime):``.
+
+    Tables are emptied afterwards, as with ``app``.
+    """
+
+    @contextlib.asynccontextmanager
+    async def make(
+        *, in_process_jobs: bool = True, **changes: Any
+    ) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+        application = create_app(
+            msgspec.structs.replace(settings, **changes),
+            clock=clock,
+            in_process_jobs=in_process_jobs,
+            run_crons=False,
+        )
+        async with serve(application) as test_client:
+            yield test_client, application.state.runtime
+
+    yield make
+    await _clean(settings.database_url)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class SmtpSink:
+    """What a real SMTP server on 127.0.0.1 received; set ``reply`` (e.g. ``"451 try later"``) to refuse mail."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.reply: str | None = None
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.reply is not None:
+            return self.reply
+        raw = envelope.original_content or envelope.content
+        self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@dataclass
+class CustomerSession:
+    """A customer signed in through the magic link: ``headers`` carry the cookie and the CSRF token."""
+
+    customer_id: int
+    email: str
+    cookie: str
+    csrf_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": f"hd_session={self.cookie}", "X-CSRF-Token": self.csrf_token}
+
+
+async def magic_link_token(runtime: Runtime, address: str) -> str:
+    """The token of the newest sign-in link mailed to ``address`` (read from the outbox table)."""
+    from helpdesk.notifications.models import OutgoingMail
+
+    async with runtime.sessions() as session:
+        body = await session.scalar(
+            select(OutgoingMail.body_text)
+            .where(OutgoingMail.to_address == address, OutgoingMail.kind == "magic_link")
+            .order_by(OutgoingMail.id.desc())
+            .limit(1)
+        )
+    assert body is not None, f"no sign-in link was mailed to {address}"
+    match = re.search(r"/portal/magic/(\S+)", body)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.fixture
+def mailed_magic_link(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """``await mailed_magic_link(address)``: the token of the newest sign-in link in the outbox."""
+
+    async def read(address: str) -> str:
+        return await magic_link_token(runtime, address)
+
+    return read
+
+
+@pytest.fixture
+def customer_session(client: httpx.AsyncClient, runtime: Runtime):  # type: ignore[no-untyped-def]
+    """Sign a customer in through the magic link (creating the customer if new); the client keeps no cookie."""
+    from helpdesk.customers.models import Customer
+    from helpdesk.customers.schemas import CustomerCreate
+    from helpdesk.customers.service import CustomerService
+
+    async def sign_in(address: str | None = None, *, organisation_id: int | None = None) -> CustomerSession:
+        address = address or f"customer-{secrets.token_hex(3)}@example.com"
+        async with runtime.sessions() as session:
+            customer_id = await session.scalar(select(Customer.id).where(Customer.email == address))
+        if customer_id is None:
+            created = await CustomerService(runtime).create_customer(
+                CustomerCreate(email=address, name=address.split("@")[0], organisation_id=organisation_id)
+            )
+            customer_id = created.id
+        requested = await client.post("/api/v1/auth/magic-link", json={"email": address})
+        assert requested.status_code == 202, requested.text
+        redeemed = await client.get(
+            f"/portal/magic/{await magic_link_token(runtime, address)}", follow_redirects=False
+        )
+        assert redeemed.status_code in (301, 302, 303, 307), redeemed.text
+        cookie = redeemed.cookies["hd_session"]
+        client.cookies.clear()
+        me = await client.get("/api/v1/auth/me", headers={"Cookie": f"hd_session={cookie}"})
+        assert me.status_code == 200, me.text
+        return CustomerSession(customer_id, address, cookie, me.json()["csrf_token"])
+
+    return sign_in
+
+
+@pytest.fixture
+def open_ticket(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
+    """Open a ticket through the API as ``who`` (staff or customer headers); returns the ticket JSON."""
+
+    async def open_(headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+        body = {"subject": "Printer jams", "description": "Paper jams on page 2", **fields}
+        response = await client.post("/api/v1/tickets", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    return open_
