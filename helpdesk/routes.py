@@ -9,6 +9,7 @@ from litestar.types import ControllerRouterHandler
 def api_router() -> Router:
     from helpdesk.accounts.api import ApiTokenController, AuthController, GroupController, UserController
     from helpdesk.customers.api import CustomerController, OrganisationController
+    from helpdesk.reports.api import SlaReportController
     from helpdesk.tickets.api import TicketController, download_attachment, track_ticket
     from sla.api import CalendarController, ContractController, PolicyController, recompute_policy
 
@@ -28,6 +29,7 @@ def api_router() -> Router:
             PolicyController,
             ContractController,
             recompute_policy,
+            SlaReportController,
         ],
     )
 

@@ -1,0 +1,1 @@
+"""Managers' reports: SLA breaches and warnings, compliance per target, CSV exports."""

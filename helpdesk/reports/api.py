@@ -1,0 +1,96 @@
+"""Managers' SLA reports under /api/v1/reports (JSON and CSV)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from litestar import Controller, Response, get
+from litestar.params import FromQuery, QueryParameter
+
+from helpdesk.core.principal import PrincipalDep, Role, require_role
+from helpdesk.reports.schemas import ComplianceReport, ReportFilters, SlaEvent
+from helpdesk.reports.service import ReportService, events_csv
+from helpdesk.runtime import RuntimeDep
+from helpdesk.tickets.rules import Priority
+
+REPORT_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
+def _filters(
+    runtime: RuntimeDep,
+    since: datetime | None,
+    until: datetime | None,
+    queue_id: int | None,
+    priority: Priority | None,
+    organisation_id: int | None,
+    assignee_id: int | None,
+) -> ReportFilters:
+    now = runtime.clock.now()
+    return ReportFilters(
+        since=since or now - timedelta(days=30),
+        until=until or now + timedelta(seconds=1),
+        queue_id=queue_id,
+        priority=str(priority) if priority else None,
+        organisation_id=organisation_id,
+        assignee_id=assignee_id,
+    )
+
+
+class SlaReportController(Controller):
+    path = "/reports/sla"
+    tags = ["reports"]
+
+    @get("/events", summary="SLA breaches and warnings in a period (default: the last 30 days)")
+    async def events(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        queue_id: FromQuery[int | None] = None,
+        priority: FromQuery[Priority | None] = None,
+        organisation_id: FromQuery[int | None] = None,
+        assignee_id: FromQuery[int | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 500,
+    ) -> list[SlaEvent]:
+        require_role(principal, *REPORT_ROLES)
+        filters = _filters(runtime, since, until, queue_id, priority, organisation_id, assignee_id)
+        return await ReportService(runtime).sla_events(filters, limit=limit)
+
+    @get("/events.csv", summary="The same events as CSV", media_type="text/csv")
+    async def events_csv(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        queue_id: FromQuery[int | None] = None,
+        priority: FromQuery[Priority | None] = None,
+        organisation_id: FromQuery[int | None] = None,
+        assignee_id: FromQuery[int | None] = None,
+    ) -> Response[str]:
+        require_role(principal, *REPORT_ROLES)
+        filters = _filters(runtime, since, until, queue_id, priority, organisation_id, assignee_id)
+        events = await ReportService(runtime).sla_events(filters, limit=10_000)
+        return Response(
+            events_csv(events),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="sla-events.csv"'},
+        )
+
+    @get("/compliance", summary="Met versus breached per SLA target in a period")
+    async def compliance(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        queue_id: FromQuery[int | None] = None,
+        priority: FromQuery[Priority | None] = None,
+        organisation_id: FromQuery[int | None] = None,
+        assignee_id: FromQuery[int | None] = None,
+    ) -> ComplianceReport:
+        require_role(principal, *REPORT_ROLES)
+        filters = _filters(runtime, since, until, queue_id, priority, organisation_id, assignee_id)
+        return await ReportService(runtime).compliance(filters)

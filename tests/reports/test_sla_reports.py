@@ -1,0 +1,101 @@
+"""Managers see SLA breaches, warnings and compliance, filtered, as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from helpdesk.tickets.escalation import escalate_overdue
+
+pytestmark = pytest.mark.integration
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def open_ticket(client, agent, email):  # type: ignore[no-untyped-def]
+    response = await client.post(
+        "/api/v1/tickets",
+        json={"subject": "Compressor loud", "description": "Very loud", "customer_email": email},
+        headers=agent.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+async def history(client, agent, clock, runtime):  # type: ignore[no-untyped-def]
+    """Two tickets opened Monday 09:00: one answered at 10:00, one never answered (breached at 17:00)."""
+    answered = await open_ticket(client, agent, "a@clinic.example")
+    ignored = await open_ticket(client, agent, "b@clinic.example")
+    clock.set(at("2027-03-01T10:00:00"))
+    await client.post(
+        f"/api/v1/tickets/{answered['id']}/messages", json={"body": "Done"}, headers=agent.headers
+    )
+    clock.set(at("2027-03-01T15:30:00"))
+    await escalate_overdue(runtime)
+    clock.set(at("2027-03-02T09:30:00"))
+    await escalate_overdue(runtime)
+    return answered, ignored
+
+
+@pytest.fixture
+async def manager(make_staff):  # type: ignore[no-untyped-def]
+    return await make_staff("manager", name="Mia Manager")
+
+
+async def test_compliance_counts_met_and_breached_first_responses(client, manager, history):  # type: ignore[no-untyped-def]
+    response = await client.get(
+        "/api/v1/reports/sla/compliance?since=2027-03-01T00:00:00Z&until=2027-03-03T00:00:00Z",
+        headers=manager.headers,
+    )
+    assert response.status_code == 200, response.text
+    first = next(t for t in response.json()["targets"] if t["target"] == "first_response")
+    assert (first["met"], first["breached"], first["compliance_percent"]) == (1, 1, 50.0)
+
+
+async def test_events_list_the_breach_and_the_warning_of_the_unanswered_ticket(client, manager, history):  # type: ignore[no-untyped-def]
+    _, ignored = history
+    response = await client.get(
+        "/api/v1/reports/sla/events?since=2027-03-01T00:00:00Z&until=2027-03-03T00:00:00Z",
+        headers=manager.headers,
+    )
+    events = [(e["ticket_id"], e["target"], e["level"]) for e in response.json()]
+    assert (ignored["id"], "first_response", "breach") in events
+    assert (ignored["id"], "first_response", "warning_1") in events
+
+
+async def test_events_export_as_csv_with_a_header_row(client, manager, history):  # type: ignore[no-untyped-def]
+    response = await client.get(
+        "/api/v1/reports/sla/events.csv?since=2027-03-01T00:00:00Z&until=2027-03-03T00:00:00Z",
+        headers=manager.headers,
+    )
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert {row["level"] for row in rows} >= {"breach", "warning_1"}
+
+
+async def test_filter_by_priority_leaves_out_other_priorities(client, manager, history):  # type: ignore[no-untyped-def]
+    response = await client.get(
+        "/api/v1/reports/sla/events?since=2027-03-01T00:00:00Z&until=2027-03-03T00:00:00Z&priority=P1",
+        headers=manager.headers,
+    )
+    assert response.json() == []
+
+
+async def test_agents_cannot_read_manager_reports(client, agent):  # type: ignore[no-untyped-def]
+    response = await client.get("/api/v1/reports/sla/compliance", headers=agent.headers)
+    assert response.status_code == 403
+
+
+async def test_an_inverted_period_is_rejected_naming_the_field(client, manager):  # type: ignore[no-untyped-def]
+    response = await client.get(
+        "/api/v1/reports/sla/compliance?since=2027-03-03T00:00:00Z&until=2027-03-01T00:00:00Z",
+        headers=manager.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "until"
