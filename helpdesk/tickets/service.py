@@ -49,7 +49,22 @@ class TicketService:
     async def open_ticket(
         self, principal: Principal, data: TicketCreate, *, channel: Channel, client: str = "unknown"
     ) -> Ticket:
-        """Create a ticket with its first message and acknowledge it to the customer.
+        """Create a ticket with its first message and acknowledge it to the customer (see ``open``)."""
+        ticket, _ = await self.open(principal, data, channel=channel, client=client)
+        return ticket
+
+    async def open(
+        self,
+        principal: Principal,
+        data: TicketCreate,
+        *,
+        channel: Channel,
+        client: str = "unknown",
+        body_html: str = "",
+        acknowledge: bool = True,
+    ) -> tuple[Ticket, Message]:
+        """Create a ticket with its first message and (unless ``acknowledge`` is false, e.g. for mail that
+        must not be answered automatically) acknowledge it to the customer.
 
         Customers open for themselves; staff name the customer (a phone ticket); anonymous requests (the
         portal form) give an e-mail and are rate limited. Raises ``InvalidInput``, ``PermissionDenied``,
@@ -89,27 +104,27 @@ class TicketService:
             await session.flush()
             for tag in normalise_tags(data.tags):
                 session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-            session.add(
-                Message(
-                    ticket_id=ticket.id,
-                    kind=MessageKind.CUSTOMER_MESSAGE,
-                    channel=channel,
-                    author_customer_id=customer.id,
-                    author_user_id=None,
-                    body_text=data.description,
-                    body_html="",
-                    created_at=now,
-                )
+            message = Message(
+                ticket_id=ticket.id,
+                kind=MessageKind.CUSTOMER_MESSAGE,
+                channel=channel,
+                author_customer_id=customer.id,
+                author_user_id=None,
+                body_text=data.description,
+                body_html=body_html,
+                created_at=now,
             )
+            session.add(message)
             audit.record(
                 session, now, principal, ticket_id=ticket.id, field="created", old=None, new=ticket.status
             )
             start_sla(session, ticket, resolved, now)
             await refresh_sla(session, [ticket], now)
-            mails.append(self._acknowledgement(session, now, ticket, customer))
+            if acknowledge:
+                mails.append(self._acknowledgement(session, now, ticket, customer))
             await flush_mail_jobs(session, now, mails)
         await self.runtime.after_commit()
-        return ticket
+        return ticket, message
 
     def _initial_priority(self, principal: Principal, data: TicketCreate, tier: int) -> Priority:
         """An agent's explicit choice, else impact × urgency raised by the contract's tier, else the default."""
@@ -270,7 +285,13 @@ class TicketService:
         return True
 
     async def add_message(
-        self, principal: Principal, ticket_id: int, data: MessageCreate
+        self,
+        principal: Principal,
+        ticket_id: int,
+        data: MessageCreate,
+        *,
+        channel: Channel = Channel.WEB,
+        body_html: str = "",
     ) -> tuple[Ticket, Message]:
         """Add a customer message, a public reply or an internal note.
 
@@ -281,7 +302,9 @@ class TicketService:
         async with transaction(self.runtime.sessions) as session:
             ticket = policy.ensure_view(principal, await session.get(Ticket, ticket_id), ticket_id)
             if principal.is_customer:
-                result = await self._customer_message(session, principal, ticket, data.body, now)
+                result = await self._customer_message(
+                    session, principal, ticket, data.body, now, channel, body_html
+                )
             else:
                 policy.ensure_can_work(principal)
                 result = await self._staff_message(session, principal, ticket, data, now)
@@ -290,21 +313,28 @@ class TicketService:
         return result
 
     async def _customer_message(
-        self, session: AsyncSession, principal: Principal, ticket: Ticket, body: str, now: datetime
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        ticket: Ticket,
+        body: str,
+        now: datetime,
+        channel: Channel,
+        body_html: str,
     ) -> tuple[Ticket, Message]:
         target = status_after_customer_message(TicketStatus(ticket.status))
         if target is None:
-            ticket = await self._follow_up_ticket(session, principal, ticket, now)
+            ticket = await self._follow_up_ticket(session, principal, ticket, now, channel)
         elif target != ticket.status:
             self._change_status(session, principal, ticket, target, now)
         message = Message(
             ticket_id=ticket.id,
             kind=MessageKind.CUSTOMER_MESSAGE,
-            channel=Channel.WEB,
+            channel=channel,
             author_customer_id=principal.customer_id,
             author_user_id=None,
             body_text=body,
-            body_html="",
+            body_html=body_html,
             created_at=now,
         )
         session.add(message)
@@ -313,13 +343,13 @@ class TicketService:
         return ticket, message
 
     async def _follow_up_ticket(
-        self, session: AsyncSession, principal: Principal, closed: Ticket, now: datetime
+        self, session: AsyncSession, principal: Principal, closed: Ticket, now: datetime, channel: Channel
     ) -> Ticket:
         ticket = Ticket(
             subject=closed.subject,
             status=TicketStatus.NEW,
             priority=closed.priority,
-            channel=Channel.WEB,
+            channel=channel,
             queue_id=closed.queue_id,
             customer_id=closed.customer_id,
             organisation_id=closed.organisation_id,
