@@ -59,7 +59,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations to HELPDESK_DATABASE_URL."""
     from helpdesk.core.migrate import upgrade
@@ -98,7 +98,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from helpdesk.demo import load_demo
 
     settings = Settings.from_env()
-    upgrade(settings.database_url, "head")
+    upgrade(settings.database_url)
     accounts = asyncio.run(load_demo(settings))
     click.echo("Demo accounts (e-mail / password):")
     for line in accounts:

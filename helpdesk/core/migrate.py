@@ -17,7 +17,8 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Apply migrations; "heads" takes every branch (domains add their tables in branches of their own)."""
     if database_url.startswith("sqlite"):
         _ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), revision)
