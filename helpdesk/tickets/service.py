@@ -7,6 +7,7 @@ from datetime import datetime
 import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpdesk.accounts.models import Group, User
@@ -243,6 +244,9 @@ class TicketService:
             changed = await self._replace_tags(session, principal, ticket, data.tags, now) or changed
         if changed:
             ticket.updated_at = now
+            # A change of tags alone leaves the ticket row as it was when the clock has not moved; the row must
+            # still be written so that its version goes up and a concurrent edit gets 409.
+            flag_modified(ticket, "updated_at")
 
     def _change_status(
         self, session: AsyncSession, principal: Principal, ticket: Ticket, target: TicketStatus, now: datetime
