@@ -1,6 +1,8 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (Alembic and the schema check read it)."""
 
+from dispatch import models as dispatch_models
 from helpdesk.accounts import models as accounts_models
+from helpdesk.channels.email import models as mail_models
 from helpdesk.core import outbox
 from helpdesk.core.db import Base
 from helpdesk.customers import models as customers_models
@@ -12,6 +14,8 @@ __all__ = [
     "Base",
     "accounts_models",
     "customers_models",
+    "dispatch_models",
+    "mail_models",
     "notifications_models",
     "outbox",
     "sla_models",

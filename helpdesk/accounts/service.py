@@ -16,6 +16,7 @@ from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from helpdesk.core.settings import Settings
 from helpdesk.customers.models import Customer, Organisation
+from helpdesk.notifications.rendering import render_mail
 from helpdesk.notifications.service import flush_mail_jobs, queue_mail
 from helpdesk.runtime import Runtime
 
@@ -91,7 +92,9 @@ class AccountService:
             user = await session.get(User, user_id)
             if user is None or not user.is_active:
                 return None
-            return Principal(user_id=user.id, role=Role(user.role), name=user.name, csrf_token=csrf)
+            return Principal(
+                user_id=user.id, role=Role(user.role), name=user.name, csrf_token=csrf, language=user.language
+            )
         if customer_id is not None:
             row = (
                 await session.execute(
@@ -109,6 +112,7 @@ class AccountService:
                 organisation_shares=bool(shares),
                 name=customer.name or customer.email,
                 csrf_token=csrf,
+                language=customer.language,
             )
         return None
 
@@ -154,15 +158,20 @@ class AccountService:
                     expires_at=now + timedelta(minutes=settings.magic_link_minutes),
                 )
             )
-            link = f"{settings.base_url}/portal/magic/{token}"
+            rendered = render_mail(
+                "magic_link",
+                customer.language,
+                link=f"{settings.base_url}/portal/magic/{token}",
+                minutes=settings.magic_link_minutes,
+            )
             mail = queue_mail(
                 session,
                 now,
                 kind="magic_link",
                 to_address=customer.email,
-                subject="Your sign-in link",
-                body_text=f"Hello,\n\nopen this link within {settings.magic_link_minutes} minutes to see your "
-                f"requests:\n\n{link}\n\nIf you did not ask for it, ignore this message.\n",
+                subject=rendered.subject,
+                body_text=rendered.body_text,
+                body_html=rendered.body_html,
             )
             await flush_mail_jobs(session, now, [mail])
         await self.runtime.after_commit()

@@ -36,7 +36,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_from: str = "Help desk <support@helpdesk.localhost>"
     # False: mail is written to the outbox and kept there (demo without an SMTP server).
     mail_enabled: bool = False
+    # True adds the HTML rendering of every mail as a multipart/alternative part (the text part is always sent).
+    mail_send_html: bool = True
     ticket_prefix: str = "HD"
+    # Inbound mail: the largest raw message accepted (HTTP 413, SMTP 552, pipe exit 65 above it).
+    max_inbound_mail_bytes: int = 40 * 1024 * 1024
+    # Automatic answers to one sender within a window; more are stored and flagged, never answered.
+    mail_auto_reply_cap: int = 10
+    mail_auto_reply_window_minutes: int = 180
+    # New tickets opened by mail from one sender per day; more are stored and flagged.
+    mail_new_ticket_cap_per_day: int = 50
+    # Fallback threading: same sender and normalised subject within this many days (0 turns it off).
+    mail_thread_fallback_days: int = 14
+    # Tried in order for text whose declared charset is missing or wrong.
+    mail_fallback_charsets: str = "utf-8,windows-1251,koi8-r,latin-1"
+    # The help desk's own addresses (comma-separated), never turned into customers; mail_from is always one.
+    mail_own_addresses: str = ""
+    # Minutes between two IMAP fetches of every enabled mailbox.
+    mail_fetch_every_minutes: int = 1
     default_language: str = "en"
 
     @classmethod

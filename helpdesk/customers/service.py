@@ -50,6 +50,20 @@ async def find_or_create_customer(
     return customer
 
 
+async def mark_bouncing(session: AsyncSession, now: datetime, email: str) -> Customer | None:
+    """Record that mail to ``email`` bounced (keeps the first time); None when no customer has that address."""
+    customer = await session.scalar(select(Customer).where(Customer.email == normalise_email(email)))
+    if customer is not None and customer.bouncing_since is None:
+        customer.bouncing_since = now
+    return customer
+
+
+def clear_bouncing(customer: Customer) -> None:
+    """The customer wrote to us, so their address works again."""
+    if customer.bouncing_since is not None:
+        customer.bouncing_since = None
+
+
 class CustomerService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

@@ -32,3 +32,16 @@ class OutgoingMail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     failed_at: Mapped[datetime | None]
+
+
+class MailReference(Base):
+    """A Message-ID the help desk has received, mapped to its ticket, so replies thread.
+
+    Outgoing mail keeps its own id in ``OutgoingMail.message_id``; threading reads both tables.
+    """
+
+    __tablename__ = "mail_reference"
+
+    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]

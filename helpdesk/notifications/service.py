@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from datetime import datetime
 from email.message import EmailMessage
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.core.outbox import add_outbox_job
 from helpdesk.core.queue import Retry
-from helpdesk.notifications.models import OutgoingMail
+from helpdesk.notifications.models import MailReference, OutgoingMail
 from helpdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,44 @@ def queue_mail(
     return mail
 
 
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+MAX_REFERENCES = 20
+
+
+async def thread_headers(session: AsyncSession, ticket_id: int) -> tuple[str | None, str | None]:
+    """In-Reply-To and References for the next mail about a ticket, so mail clients thread it.
+
+    In-Reply-To is the newest mail received on the ticket (the customer's original for the first answer),
+    else the newest one sent; References lists the thread oldest first (the root and the newest ids when
+    long). Only well-formed ``<id>`` values are used, so nothing a sender wrote can shape these headers.
+    """
+    received = [
+        (created_at, message_id, True)
+        for message_id, created_at in await session.execute(
+            select(MailReference.message_id, MailReference.created_at).where(
+                MailReference.ticket_id == ticket_id
+            )
+        )
+    ]
+    sent = [
+        (created_at, message_id, False)
+        for message_id, created_at in await session.execute(
+            select(OutgoingMail.message_id, OutgoingMail.created_at)
+            .where(OutgoingMail.ticket_id == ticket_id)
+            .order_by(OutgoingMail.id)
+        )
+    ]
+    thread = [item for item in sorted(received + sent, key=lambda i: i[0]) if _MESSAGE_ID.fullmatch(item[1])]
+    if not thread:
+        return None, None
+    inbound = [message_id for _, message_id, is_received in thread if is_received]
+    in_reply_to = inbound[-1] if inbound else thread[-1][1]
+    ids = [message_id for _, message_id, _ in thread]
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
+    return in_reply_to, " ".join(ids)
+
+
 async def flush_mail_jobs(session: AsyncSession, now: datetime, mails: list[OutgoingMail]) -> None:
     """Record one send job per queued mail in the outbox (ids exist once flushed)."""
     await session.flush()
@@ -69,7 +108,7 @@ async def flush_mail_jobs(session: AsyncSession, now: datetime, mails: list[Outg
         add_outbox_job(session, now, SEND_JOB, mail.id)
 
 
-def build_email(mail: OutgoingMail, sender: str) -> EmailMessage:
+def build_email(mail: OutgoingMail, sender: str, *, include_html: bool = False) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     name, address = parseaddr(mail.to_address)
@@ -85,7 +124,7 @@ def build_email(mail: OutgoingMail, sender: str) -> EmailMessage:
         message["Auto-Submitted"] = mail.auto_submitted
         message["X-Auto-Response-Suppress"] = "All"
     message.set_content(mail.body_text)
-    if mail.body_html:
+    if mail.body_html and include_html:
         message.add_alternative(mail.body_html, subtype="html")
     return message
 
@@ -112,7 +151,7 @@ async def send_mail(runtime: Runtime, mail_id: int, attempt: int) -> bool:
         mail.attempts += 1
         try:
             await aiosmtplib.send(
-                build_email(mail, settings.mail_from),
+                build_email(mail, settings.mail_from, include_html=settings.mail_send_html),
                 hostname=settings.smtp_host,
                 port=settings.smtp_port,
                 username=settings.smtp_username,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import msgspec
@@ -14,11 +15,12 @@ from helpdesk.accounts.models import Group, User
 from helpdesk.accounts.principal import Principal
 from helpdesk.accounts.security import new_token
 from helpdesk.core.db import transaction
-from helpdesk.core.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
+from helpdesk.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from helpdesk.customers.models import Customer
 from helpdesk.customers.service import find_or_create_customer
 from helpdesk.notifications.models import OutgoingMail
-from helpdesk.notifications.service import flush_mail_jobs, queue_mail
+from helpdesk.notifications.rendering import render_mail
+from helpdesk.notifications.service import flush_mail_jobs, queue_mail, thread_headers
 from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit, policy
 from helpdesk.tickets.models import Message, Ticket, TicketTag
@@ -37,6 +39,10 @@ from helpdesk.tickets.rules import (
 )
 from helpdesk.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
 from helpdesk.tickets.sla_sync import policy_for_new_ticket, raised_priority, refresh_sla, start_sla
+
+# Writes a channel adds to the transaction that stores a message (the e-mail channel records the raw mail,
+# its attachments and Message-ID there, so a crash never leaves a message without its mail or vice versa).
+MessageHook = Callable[[AsyncSession, Ticket, Message], Awaitable[None]]
 
 
 class TicketService:
@@ -63,13 +69,15 @@ class TicketService:
         client: str = "unknown",
         body_html: str = "",
         acknowledge: bool = True,
+        within: MessageHook | None = None,
     ) -> tuple[Ticket, Message]:
         """Create a ticket with its first message and (unless ``acknowledge`` is false, e.g. for mail that
         must not be answered automatically) acknowledge it to the customer.
 
         Customers open for themselves; staff name the customer (a phone ticket); anonymous requests (the
-        portal form) give an e-mail and are rate limited. Raises ``InvalidInput``, ``PermissionDenied``,
-        ``RateLimited``.
+        portal form) give an e-mail and are rate limited. ``within`` runs in the same transaction once the
+        message has an id, before the acknowledgement is queued. Raises ``InvalidInput``,
+        ``PermissionDenied``, ``RateLimited``.
         """
         if principal.is_staff:
             policy.ensure_can_work(principal)
@@ -121,8 +129,11 @@ class TicketService:
             )
             start_sla(session, ticket, resolved, now)
             await refresh_sla(session, [ticket], now)
+            if within is not None:
+                await session.flush()
+                await within(session, ticket, message)
             if acknowledge:
-                mails.append(self._acknowledgement(session, now, ticket, customer))
+                mails.append(await self._acknowledgement(session, now, ticket, customer))
             await flush_mail_jobs(session, now, mails)
         await self.runtime.after_commit()
         return ticket, message
@@ -168,22 +179,29 @@ class TicketService:
         name = None if data.customer_name is msgspec.UNSET else data.customer_name
         return await find_or_create_customer(session, now, email=data.customer_email, name=name)
 
-    def _acknowledgement(
+    async def _acknowledgement(
         self, session: AsyncSession, now: datetime, ticket: Ticket, customer: Customer
     ) -> OutgoingMail:
-        link = f"{self._base_url}/track/{ticket.tracking_token}"
+        rendered = render_mail(
+            "ticket_acknowledgement",
+            customer.language,
+            name=customer.name or "",
+            reference=ticket.reference,
+            subject=ticket.subject,
+            link=f"{self._base_url}/track/{ticket.tracking_token}",
+        )
+        in_reply_to, references = await thread_headers(session, ticket.id)
         return queue_mail(
             session,
             now,
             kind="ticket_acknowledgement",
             ticket_id=ticket.id,
             to_address=customer.email,
-            subject=f"[{ticket.reference}] {ticket.subject}",
-            body_text=(
-                f"Hello {customer.name or ''},\n\nwe have received your request {ticket.reference} "
-                f"and will answer soon.\nFollow its progress at any time: {link}\n\n"
-                "Reply to this message to add information.\n"
-            ),
+            subject=rendered.subject,
+            body_text=rendered.body_text,
+            body_html=rendered.body_html,
+            in_reply_to=in_reply_to,
+            references=references,
             auto_submitted="auto-replied",
         )
 
@@ -296,11 +314,13 @@ class TicketService:
         *,
         channel: Channel = Channel.WEB,
         body_html: str = "",
+        within: MessageHook | None = None,
     ) -> tuple[Ticket, Message]:
         """Add a customer message, a public reply or an internal note.
 
         A customer message reopens a pending or resolved ticket; on a closed ticket it opens a new ticket
-        linked to the old one (returned instead). A public reply is mailed to the customer.
+        linked to the old one (returned instead). A public reply is mailed to the customer. ``within`` runs
+        in the same transaction once a customer's message has an id.
         """
         now = self.runtime.clock.now()
         async with transaction(self.runtime.sessions) as session:
@@ -309,6 +329,8 @@ class TicketService:
                 result = await self._customer_message(
                     session, principal, ticket, data.body, now, channel, body_html
                 )
+                if within is not None:
+                    await within(session, *result)
             else:
                 policy.ensure_can_work(principal)
                 result = await self._staff_message(session, principal, ticket, data, now)
@@ -405,17 +427,63 @@ class TicketService:
         if public:
             customer = await session.get(Customer, ticket.customer_id)
             assert customer is not None
+            rendered = render_mail(
+                "agent_reply",
+                customer.language,
+                body=data.body,
+                reference=ticket.reference,
+                subject=ticket.subject,
+                link=f"{self._base_url}/track/{ticket.tracking_token}",
+            )
+            in_reply_to, references = await thread_headers(session, ticket.id)
             mail = queue_mail(
                 session,
                 now,
                 kind="agent_reply",
                 ticket_id=ticket.id,
                 to_address=customer.email,
-                subject=f"Re: [{ticket.reference}] {ticket.subject}",
-                body_text=f"{data.body}\n\n--\nFollow your request: {self._base_url}/track/{ticket.tracking_token}\n",
+                subject=rendered.subject,
+                body_text=rendered.body_text,
+                body_html=rendered.body_html,
+                in_reply_to=in_reply_to,
+                references=references,
                 auto_submitted=None,
             )
             await flush_mail_jobs(session, now, [mail])
+        return ticket, message
+
+    async def add_system_message(
+        self,
+        ticket_id: int,
+        *,
+        body: str,
+        body_html: str = "",
+        channel: Channel,
+        author_customer_id: int | None = None,
+        within: MessageHook | None = None,
+    ) -> tuple[Ticket, Message]:
+        """Keep a machine-made message on a ticket as an internal note (an out-of-office reply or a delivery
+        failure received by mail): the ticket's status and SLA clocks do not change and nobody is mailed.
+        Raises ``NotFound``."""
+        now = self.runtime.clock.now()
+        async with transaction(self.runtime.sessions) as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound(f"ticket {ticket_id} not found")
+            message = Message(
+                ticket_id=ticket.id,
+                kind=MessageKind.INTERNAL_NOTE,
+                channel=channel,
+                author_customer_id=author_customer_id,
+                author_user_id=None,
+                body_text=body,
+                body_html=body_html,
+                created_at=now,
+            )
+            session.add(message)
+            await session.flush()
+            if within is not None:
+                await within(session, ticket, message)
         return ticket, message
 
 
