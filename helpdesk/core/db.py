@@ -61,11 +61,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _sqlite_own_transactions(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The sqlite3 driver only opens a transaction before INSERT/UPDATE/DELETE, so a SAVEPOINT issued before
+    # them (``session.begin_nested()``) ran outside any transaction and its RELEASE committed on the spot.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A write transaction takes the write lock up front: begun deferred, it would fail with "database is locked"
+    # instead of waiting when another writer commits between its first read and its first write.
+    immediate = connection.get_execution_options().get("sqlite_begin") == "immediate"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and real transactions (BEGIN when
+    SQLAlchemy begins, so savepoints and rollbacks cover every statement)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_own_transactions)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -76,6 +92,8 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose work commits on success and rolls back on any exception."""
+    """A session whose work commits on success and rolls back on any exception (on SQLite it holds the write
+    lock from the start, so concurrent writers wait for each other)."""
     async with factory() as session, session.begin():
+        await session.connection(execution_options={"sqlite_begin": "immediate"})
         yield session
