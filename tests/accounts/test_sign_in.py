@@ -114,7 +114,7 @@ async def test_with_mail_enabled_the_magic_link_arrives_by_smtp(make_client, smt
         assert response.status_code == 202
         await runtime.queue.drain()
         assert [m["To"] for m in smtp_server.messages] == ["boris@example.com"]
-        body = smtp_server.messages[0].get_content()
+        body = smtp_server.messages[0].get_body(("plain",)).get_content()
         token = re.search(r"/portal/magic/(\S+)", body)
         assert token is not None
         redeemed = await mailing.get(f"/portal/magic/{token.group(1)}", follow_redirects=False)

@@ -50,7 +50,7 @@ async def test_a_new_ticket_is_acknowledged_by_mail_with_the_tracking_link(maili
     assert message["To"] == "anna@example.com"
     assert message["Auto-Submitted"] == "auto-replied"
     assert response.json()["reference"] in message["Subject"]
-    assert response.json()["tracking_url"] in message.get_content()
+    assert response.json()["tracking_url"] in message.get_body(("plain",)).get_content()
 
 
 async def test_an_agents_public_reply_arrives_without_auto_submitted(
@@ -71,7 +71,7 @@ async def test_an_agents_public_reply_arrives_without_auto_submitted(
     assert message["To"] == "boris@example.com"
     assert message["Auto-Submitted"] is None
     assert message["Subject"] == f"Re: [{ticket['reference']}] Printer jams"
-    assert "Restart the router, please." in message.get_content()
+    assert "Restart the router, please." in message.get_body(("plain",)).get_content()
 
 
 async def test_an_internal_note_sends_no_mail(mailing, smtp_server, agent, open_ticket):  # type: ignore[no-untyped-def]
@@ -159,4 +159,4 @@ async def test_a_real_arq_worker_runs_the_send_job_queued_through_redis(
         await worker.close()
     assert worker.jobs_complete == 1
     assert [m["To"] for m in smtp_server.messages] == ["galina@example.com"]
-    assert re.search(r"/track/\S{20,}", smtp_server.messages[0].get_content())
+    assert re.search(r"/track/\S{20,}", smtp_server.messages[0].get_body(("plain",)).get_content())
