@@ -338,6 +338,28 @@ class TicketService:
         await self.runtime.after_commit()
         return result
 
+    async def add_field_note(
+        self, actor: Principal, ticket_id: int, body: str, *, resolve: bool = False
+    ) -> Message:
+        """Field service's mirror of a work order step: an internal note by ``actor`` (a technician too, who
+        cannot work tickets otherwise; field service authorized the step), and, with ``resolve``, the ticket
+        resolved unless it is resolved or closed already. Raises ``NotFound``."""
+        now = self.runtime.clock.now()
+        async with transaction(self.runtime.sessions) as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound(f"ticket {ticket_id} not found")
+            current = TicketStatus(ticket.status)
+            target = TicketStatus.RESOLVED
+            status = (
+                target if resolve and current != target and can_transition(current, target) else msgspec.UNSET
+            )
+            note = MessageCreate(body=body[:100_000] or "-", kind="internal_note", status=status)
+            _, message = await self._staff_message(session, actor, ticket, note, now)
+            await refresh_sla(session, [ticket], now)
+        await self.runtime.after_commit()
+        return message
+
     async def _customer_message(
         self,
         session: AsyncSession,
