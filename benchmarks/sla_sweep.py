@@ -324,7 +324,9 @@ async def measure(
             print(f"  {sum(n for n, _ in statements.values())} statements:", file=sys.stderr)
             for text, (n, seconds) in sorted(statements.items(), key=lambda kv: -kv[1][1]):
                 print(f"    {n:6} {seconds * 1000:8.1f} ms  {text}", file=sys.stderr)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(r"(helpdesk|sla)/", 40)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(
+                r"(helpdesk|sla)/", 40
+            )
         await runtime.queue.drain()  # type: ignore[attr-defined]
         left = await connection.fetchval(
             "SELECT count(*) FROM ticket WHERE sla_next_escalation_at <= $1", NOW
