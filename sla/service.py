@@ -6,14 +6,16 @@ The ticket service owns the transaction; the functions taking a ``session`` run 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Table, and_, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -184,23 +186,29 @@ def attach_policy(
     return row
 
 
-async def record_targets(session: AsyncSession, ticket_id: int, status: SlaStatus) -> None:
-    """Store each target's state for reporting (replacing the previous states of the ticket)."""
-    await session.execute(delete(TargetStateRow).where(TargetStateRow.ticket_id == ticket_id))
-    for target in status.targets:
-        session.add(
-            TargetStateRow(
-                ticket_id=ticket_id,
-                target=target.target.value,
-                state=target.state.value,
-                target_minutes=target.target_minutes,
-                clock_started_at=target.clock_started_at,
-                due_at=target.due_at,
-                met_at=target.met_at,
-                breached_at=target.breached_at,
-                margin_minutes=round(target.margin_minutes, 2),
-            )
+async def record_targets(session: AsyncSession, statuses: Mapping[int, SlaStatus]) -> None:
+    """Store each target's state for reporting (replacing the previous states of these tickets).
+
+    One DELETE for all the tickets and one batched INSERT: a sweep refreshes hundreds of tickets at a time.
+    """
+    if not statuses:
+        return
+    await session.execute(delete(TargetStateRow).where(TargetStateRow.ticket_id.in_(list(statuses))))
+    session.add_all(
+        TargetStateRow(
+            ticket_id=ticket_id,
+            target=target.target.value,
+            state=target.state.value,
+            target_minutes=target.target_minutes,
+            clock_started_at=target.clock_started_at,
+            due_at=target.due_at,
+            met_at=target.met_at,
+            breached_at=target.breached_at,
+            margin_minutes=round(target.margin_minutes, 2),
         )
+        for ticket_id, status in statuses.items()
+        for target in status.targets
+    )
 
 
 FiredKey = tuple[str, str, datetime]
@@ -235,21 +243,47 @@ def pending_steps(status: SlaStatus, fired: set[FiredKey]) -> list[EscalationSte
 
 async def mark_fired(session: AsyncSession, ticket_id: int, step: EscalationStep, now: datetime) -> bool:
     """Record that ``step`` fired; False if another worker recorded it first (then do nothing more)."""
-    try:
-        async with session.begin_nested():
-            session.add(
-                EscalationFiredRow(
-                    ticket_id=ticket_id,
-                    target=step.target.value,
-                    level=step.level,
-                    clock_started_at=step.clock_started_at,
-                    due_at=step.at,
-                    fired_at=now,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    return bool(await mark_fired_many(session, [(ticket_id, step)], now))
+
+
+async def mark_fired_many(
+    session: AsyncSession, steps: Sequence[tuple[int, EscalationStep]], now: datetime
+) -> set[tuple[int, FiredKey]]:
+    """Record that each (ticket, step) fired, in one statement; returns those this call recorded.
+
+    A step another worker recorded first is left out of the answer (then do nothing more for it): the unique
+    key turns the second insert into a no-op (``ON CONFLICT DO NOTHING``) instead of an error.
+    """
+    if not steps:
+        return set()
+    table = EscalationFiredRow.__table__
+    assert isinstance(table, Table)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {
+            "ticket_id": ticket_id,
+            "target": step.target.value,
+            "level": step.level,
+            "clock_started_at": step.clock_started_at,
+            "due_at": step.at,
+            "fired_at": now,
+        }
+        for ticket_id, step in steps
+    ]
+    key = (table.c.ticket_id, table.c.target, table.c.level, table.c.clock_started_at)
+    recorded: set[tuple[int, FiredKey]] = set()
+    # Chunks keep the bound parameters well under the drivers' limits (six per row).
+    for start in range(0, len(rows), 1000):
+        statement = (
+            insert(table)
+            .values(rows[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=list(key))
+            .returning(*key)
+        )
+        for ticket_id, target, level, started in await session.execute(statement):
+            recorded.add((ticket_id, (target, level, started)))
+    return recorded
 
 
 class SlaAdminService:

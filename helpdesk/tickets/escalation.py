@@ -7,6 +7,7 @@ guard. Its cost grows with the number of tickets due, not with the number of ope
 
 from __future__ import annotations
 
+import itertools
 import logging
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ from helpdesk.tickets.models import Message, Ticket
 from helpdesk.tickets.rules import Channel, MessageKind, Priority
 from helpdesk.tickets.sla_sync import TicketSla, raised_priority, refresh_sla
 from sla.escalation import BREACH, EscalationStep
-from sla.service import mark_fired
+from sla.service import mark_fired_many, step_key
 
 log = logging.getLogger(__name__)
 SLA_ACTOR = Principal(name="SLA")
@@ -62,19 +63,65 @@ async def _sweep_batch(runtime: Runtime, batch_size: int) -> tuple[int, int]:
             return 0, 0
         mails: list[OutgoingMail] = []
         changed: list[Ticket] = []
-        for result in await refresh_sla(session, tickets, now):
-            for step in result.pending:
-                if step.notify_at > now:
-                    break
-                if not await mark_fired(session, result.ticket.id, step, now):
-                    continue
-                fired += 1
-                if await _act(session, runtime, result, step, now, mails):
-                    changed.append(result.ticket)
+        results = await refresh_sla(session, tickets, now)
+        due = [
+            (result, step)
+            for result in results
+            for step in itertools.takewhile(lambda s: s.notify_at <= now, result.pending)
+        ]
+        # One statement records every due step; a step another worker recorded first is skipped.
+        recorded = await mark_fired_many(session, [(r.ticket.id, step) for r, step in due], now)
+        recipients = _Recipients(session)
+        for result, step in due:
+            if (result.ticket.id, step_key(step)) not in recorded:
+                continue
+            fired += 1
+            if await _act(session, runtime, result, step, now, mails, recipients):
+                changed.append(result.ticket)
         # Re-read what fired so each ticket's next escalation moves on to the following level.
         await refresh_sla(session, tickets, now)
         await flush_mail_jobs(session, now, mails)
     return fired, len(tickets)
+
+
+class _Recipients:
+    """Who gets a batch's notifications, looked up once per batch rather than once per step."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._managers: list[str] | None = None
+        self._queues: dict[int, list[str]] = {}
+        self._assignees: dict[int, str | None] = {}
+
+    async def managers(self) -> list[str]:
+        if self._managers is None:
+            self._managers = list(
+                await self.session.scalars(
+                    select(User.email).where(User.role == Role.MANAGER, User.is_active.is_(True))
+                )
+            )
+        return self._managers
+
+    async def queue(self, ticket: Ticket) -> list[str]:
+        if ticket.queue_id is None:
+            return []
+        if ticket.queue_id not in self._queues:
+            self._queues[ticket.queue_id] = await _queue_addresses(self.session, ticket)
+        return self._queues[ticket.queue_id]
+
+    async def assignee_or_queue(self, ticket: Ticket) -> list[str]:
+        if ticket.assignee_id is not None:
+            if ticket.assignee_id not in self._assignees:
+                # Kept here: the session's identity map holds users weakly, and every lookup that misses
+                # it would also flush the mails queued so far one by one.
+                user = await self.session.get(User, ticket.assignee_id)
+                self._assignees[ticket.assignee_id] = (
+                    user.email if user is not None and user.is_active else None
+                )
+            email = self._assignees[ticket.assignee_id]
+            if email is not None:
+                return [email]
+        return await self.queue(ticket)
 
 
 async def _act(
@@ -84,6 +131,7 @@ async def _act(
     step: EscalationStep,
     now: datetime,
     mails: list[OutgoingMail],
+    recipients: _Recipients,
 ) -> bool:
     """Carry out the policy's actions for ``step``; True when the ticket itself changed."""
     ticket = result.ticket
@@ -93,17 +141,13 @@ async def _act(
     for action in actions:
         kind = action.get("type")
         if kind == "notify_assignee":
-            recipients = await _assignee_or_queue(session, ticket)
+            addresses = await recipients.assignee_or_queue(ticket)
         elif kind == "notify_queue":
-            recipients = await _queue_addresses(session, ticket)
+            addresses = await recipients.queue(ticket)
         elif kind == "notify_managers":
-            recipients = list(
-                await session.scalars(
-                    select(User.email).where(User.role == Role.MANAGER, User.is_active.is_(True))
-                )
-            )
+            addresses = await recipients.managers()
         else:
-            recipients = []
+            addresses = []
         rendered = render_mail(
             "sla_notice",
             runtime.settings.default_language,
@@ -111,7 +155,7 @@ async def _act(
             link=f"{runtime.settings.base_url}/agent/tickets/{ticket.id}",
             **what,
         )
-        for address in recipients:
+        for address in addresses:
             mails.append(
                 queue_mail(
                     session,
@@ -195,11 +239,3 @@ async def _queue_addresses(session: AsyncSession, ticket: Ticket) -> list[str]:
         .where(GroupMember.group_id == ticket.queue_id, User.is_active.is_(True))
     )
     return list(rows)
-
-
-async def _assignee_or_queue(session: AsyncSession, ticket: Ticket) -> list[str]:
-    if ticket.assignee_id is not None:
-        user = await session.get(User, ticket.assignee_id)
-        if user is not None and user.is_active:
-            return [user.email]
-    return await _queue_addresses(session, ticket)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -97,27 +97,33 @@ async def refresh_sla(session: AsyncSession, tickets: Sequence[Ticket], now: dat
             notification_calendar=compiled.notification_calendar,
         )
         pending = pending_steps(status, fired[ticket.id])
-        await _store(session, ticket, status, pending)
-        await record_targets(session, ticket.id, status)
         results.append(TicketSla(ticket, compiled, status, pending))
+    await _store(session, results)
+    await record_targets(session, {r.ticket.id: r.status for r in results})
     return results
 
 
-async def _store(
-    session: AsyncSession, ticket: Ticket, status: SlaStatus, pending: list[EscalationStep]
-) -> None:
-    values = {
-        "first_response_due_at": status.first_response_due_at,
-        "next_response_due_at": status.next_response_due_at,
-        "resolution_due_at": status.resolution_due_at,
-        "sla_due_at": status.sla_due_at,
-        "sla_next_escalation_at": min((s.notify_at for s in pending), default=None),
-    }
-    if all(getattr(ticket, k) == v for k, v in values.items()):
-        return
-    await session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values))
-    for key, value in values.items():
-        set_committed_value(ticket, key, value)
+async def _store(session: AsyncSession, results: Sequence[TicketSla]) -> None:
+    """Write the changed deadline columns with one batched UPDATE (executemany) for all the tickets."""
+    changed = []
+    for result in results:
+        status, ticket = result.status, result.ticket
+        values = {
+            "first_response_due_at": status.first_response_due_at,
+            "next_response_due_at": status.next_response_due_at,
+            "resolution_due_at": status.resolution_due_at,
+            "sla_due_at": status.sla_due_at,
+            "sla_next_escalation_at": min((s.notify_at for s in result.pending), default=None),
+        }
+        if all(getattr(ticket, k) == v for k, v in values.items()):
+            continue
+        changed.append({"ticket_id_": ticket.id, **values})
+        for key, value in values.items():
+            set_committed_value(ticket, key, value)
+    if changed:
+        table = Ticket.__table__
+        assert isinstance(table, Table)
+        await session.execute(update(table).where(table.c.id == bindparam("ticket_id_")), changed)
 
 
 async def _timelines(session: AsyncSession, tickets: Sequence[Ticket]) -> dict[int, TicketTimeline]:
