@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from helpdesk.accounts.dependencies import (
@@ -32,6 +32,7 @@ from helpdesk.accounts.schemas import (
 )
 from helpdesk.accounts.service import AccountService, IssuedSession
 from helpdesk.accounts.staff import StaffService, user_read
+from helpdesk.core.params import PathId
 from helpdesk.runtime import RuntimeDep
 
 
@@ -114,9 +115,7 @@ class ApiTokenController(Controller):
         return ApiTokenCreated(id=token_id, name=data.name, token=token)
 
     @delete("/{token_id:int}", summary="Revoke an API token")
-    async def revoke_token(
-        self, token_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
-    ) -> None:
+    async def revoke_token(self, token_id: PathId, principal: PrincipalDep, runtime: RuntimeDep) -> None:
         require_role(principal, *Role)
         await AccountService(runtime).revoke_api_token(principal, token_id)
 
@@ -141,15 +140,13 @@ class UserController(Controller):
         return user_read(user)
 
     @get("/{user_id:int}", summary="One staff user")
-    async def get_user(
-        self, user_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
-    ) -> UserRead:
+    async def get_user(self, user_id: PathId, principal: PrincipalDep, runtime: RuntimeDep) -> UserRead:
         require_role(principal, Role.ADMIN, Role.MANAGER, Role.AGENT)
         return await StaffService(runtime).get_user(user_id)
 
     @patch("/{user_id:int}", summary="Change a staff user (admin)")
     async def update_user(
-        self, user_id: FromPath[int], data: JSONBody[UserUpdate], principal: PrincipalDep, runtime: RuntimeDep
+        self, user_id: PathId, data: JSONBody[UserUpdate], principal: PrincipalDep, runtime: RuntimeDep
     ) -> UserRead:
         require_role(principal, Role.ADMIN)
         return await StaffService(runtime).update_user(user_id, data)
@@ -174,7 +171,7 @@ class GroupController(Controller):
     @patch("/{group_id:int}", summary="Change a group (admin)")
     async def update_group(
         self,
-        group_id: FromPath[int],
+        group_id: PathId,
         data: JSONBody[GroupUpdate],
         principal: PrincipalDep,
         runtime: RuntimeDep,

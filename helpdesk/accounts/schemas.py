@@ -5,16 +5,16 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from helpdesk.core.types import Email, Id
+from helpdesk.core.types import NO_NUL, Email, Id
 
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 NewPassword = Annotated[
     str, msgspec.Meta(min_length=10, max_length=200, description="At least 10 characters")
 ]
-PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 RoleName = Literal["admin", "manager", "agent", "technician"]
-GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-TokenName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+TokenName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -34,6 +34,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
 
 
 _AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
 
 
 def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
@@ -46,7 +47,13 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
         message = str(first.get("message", detail))
         key = first.get("key")
         match = _AT_PATH.search(message)
-        if match and match.group(1):
+        unknown = _UNKNOWN_FIELD.search(message)
+        if unknown:
+            # The path points at the object holding the unknown key; the key itself is what to remove.
+            parent = match.group(1) if match else ""
+            field = f"{parent}.{unknown.group(1)}" if parent else unknown.group(1)
+            message = _AT_PATH.sub("", message).rstrip(" -")
+        elif match and match.group(1):
             field = match.group(1)
             message = _AT_PATH.sub("", message).rstrip(" -")
         elif key:

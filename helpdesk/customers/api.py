@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from helpdesk.accounts.dependencies import PrincipalDep, require_role
 from helpdesk.accounts.models import Role
+from helpdesk.core.params import Offset, PathId, QueryId, search_text
 from helpdesk.customers.models import Customer, Organisation
 from helpdesk.customers.queries import CustomerQueries
 from helpdesk.customers.schemas import (
@@ -58,7 +59,7 @@ class OrganisationController(Controller):
         principal: PrincipalDep,
         runtime: RuntimeDep,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[OrganisationRead]:
         require_role(principal, *DESK)
         rows = await CustomerQueries(runtime).list_organisations(limit=limit, offset=offset)
@@ -73,7 +74,7 @@ class OrganisationController(Controller):
 
     @get("/{organisation_id:int}")
     async def get_organisation(
-        self, organisation_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+        self, organisation_id: PathId, principal: PrincipalDep, runtime: RuntimeDep
     ) -> OrganisationRead:
         require_role(principal, *DESK)
         return organisation_read(await CustomerQueries(runtime).get_organisation(organisation_id))
@@ -81,7 +82,7 @@ class OrganisationController(Controller):
     @patch("/{organisation_id:int}")
     async def update_organisation(
         self,
-        organisation_id: FromPath[int],
+        organisation_id: PathId,
         data: JSONBody[OrganisationUpdate],
         principal: PrincipalDep,
         runtime: RuntimeDep,
@@ -99,10 +100,10 @@ class CustomerController(Controller):
         self,
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        organisation_id: FromQuery[int | None] = None,
+        q: Annotated[str | None, search_text(200)] = None,
+        organisation_id: QueryId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[CustomerRead]:
         require_role(principal, *DESK)
         rows = await CustomerQueries(runtime).list_customers(
@@ -119,7 +120,7 @@ class CustomerController(Controller):
 
     @get("/{customer_id:int}")
     async def get_customer(
-        self, customer_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+        self, customer_id: PathId, principal: PrincipalDep, runtime: RuntimeDep
     ) -> CustomerRead:
         require_role(principal, *DESK)
         return customer_read(await CustomerQueries(runtime).get_customer(customer_id))
@@ -127,7 +128,7 @@ class CustomerController(Controller):
     @patch("/{customer_id:int}")
     async def update_customer(
         self,
-        customer_id: FromPath[int],
+        customer_id: PathId,
         data: JSONBody[CustomerUpdate],
         principal: PrincipalDep,
         runtime: RuntimeDep,

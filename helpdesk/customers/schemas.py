@@ -5,12 +5,12 @@ from typing import Annotated
 
 import msgspec
 
-from helpdesk.core.types import Email, Id, Name
+from helpdesk.core.types import NO_NUL, Email, Id, Name
 
 Domain = Annotated[str, msgspec.Meta(max_length=255, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")]
 Language = Annotated[str, msgspec.Meta(pattern=r"^(en|ru)$", description="en or ru")]
-Phone = Annotated[str, msgspec.Meta(max_length=50)]
-OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Phone = Annotated[str, msgspec.Meta(max_length=50, pattern=NO_NUL)]
+OrgName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
 class OrganisationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

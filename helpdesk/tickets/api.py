@@ -8,9 +8,10 @@ from urllib.parse import quote
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, MultipartBody, QueryParameter
 
 from helpdesk.accounts.dependencies import PrincipalDep, client_key
+from helpdesk.core.params import MAX_ID, Offset, PathId, PathToken, QueryId, search_text
 from helpdesk.runtime import RuntimeDep
 from helpdesk.tickets.attachments import AttachmentService
 from helpdesk.tickets.models import Attachment
@@ -39,7 +40,7 @@ class MessageCreated(msgspec.Struct, kw_only=True):
 
 class UploadForm(msgspec.Struct):
     file: UploadFile
-    message_id: int | None = None
+    message_id: Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)] | None = None
 
 
 def attachment_read(attachment: Attachment) -> AttachmentRead:
@@ -92,19 +93,17 @@ class TicketController(Controller):
         self,
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        queue_id: FromQuery[int | None] = None,
+        queue_id: QueryId = None,
         status: FromQuery[list[TicketStatus] | None] = None,
-        assignee_id: FromQuery[int | None] = None,
+        assignee_id: QueryId = None,
         unassigned: FromQuery[bool] = False,
-        customer_id: FromQuery[int | None] = None,
-        organisation_id: FromQuery[int | None] = None,
+        customer_id: QueryId = None,
+        organisation_id: QueryId = None,
         priority: FromQuery[list[Priority] | None] = None,
-        tag: Annotated[str | None, QueryParameter(max_length=50)] = None,
-        q: Annotated[
-            str | None, QueryParameter(max_length=200, description="Text in the subject, or a reference")
-        ] = None,
+        tag: Annotated[str | None, search_text(50)] = None,
+        q: Annotated[str | None, search_text(200, "Text in the subject, or a reference")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
+        offset: Offset = 0,
     ) -> TicketPage:
         filters = TicketFilters(
             queue_id=queue_id,
@@ -121,20 +120,18 @@ class TicketController(Controller):
 
     @get("/{ticket_id:int}", summary="A ticket with its conversation and audit trail")
     async def get_ticket(
-        self, ticket_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+        self, ticket_id: PathId, principal: PrincipalDep, runtime: RuntimeDep
     ) -> TicketDetail:
         return await TicketQueries(runtime).get_ticket(principal, ticket_id)
 
     @get("/{ticket_id:int}/sla", summary="SLA targets of a ticket: state, deadline, margin, pauses")
-    async def get_sla(
-        self, ticket_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
-    ) -> TicketSlaRead:
+    async def get_sla(self, ticket_id: PathId, principal: PrincipalDep, runtime: RuntimeDep) -> TicketSlaRead:
         return await TicketQueries(runtime).get_sla(principal, ticket_id)
 
     @patch("/{ticket_id:int}", summary="Change status, priority, queue, assignee or tags")
     async def update_ticket(
         self,
-        ticket_id: FromPath[int],
+        ticket_id: PathId,
         data: JSONBody[TicketUpdate],
         principal: PrincipalDep,
         runtime: RuntimeDep,
@@ -146,7 +143,7 @@ class TicketController(Controller):
     @post("/{ticket_id:int}/messages", summary="Reply, add an internal note, or (customers) write")
     async def add_message(
         self,
-        ticket_id: FromPath[int],
+        ticket_id: PathId,
         data: JSONBody[MessageCreate],
         principal: PrincipalDep,
         runtime: RuntimeDep,
@@ -159,7 +156,7 @@ class TicketController(Controller):
     @post("/{ticket_id:int}/attachments", summary="Upload a file")
     async def upload(
         self,
-        ticket_id: FromPath[int],
+        ticket_id: PathId,
         data: MultipartBody[UploadForm],
         principal: PrincipalDep,
         runtime: RuntimeDep,
@@ -178,16 +175,14 @@ class TicketController(Controller):
 
 @get("/attachments/{attachment_id:int}", tags=["tickets"], summary="Download an attachment")
 async def download_attachment(
-    attachment_id: FromPath[int], principal: PrincipalDep, runtime: RuntimeDep
+    attachment_id: PathId, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response[bytes]:
     attachment, data = await AttachmentService(runtime).download(principal, attachment_id)
     return file_response(attachment, data)
 
 
 @get("/track/{token:str}", tags=["tickets"], summary="Public tracking view of one ticket")
-async def track_ticket(
-    token: Annotated[str, PathParameter(max_length=100)], runtime: RuntimeDep
-) -> TrackingView:
+async def track_ticket(token: PathToken, runtime: RuntimeDep) -> TrackingView:
     return await TicketQueries(runtime).track(token)
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, UploadFile
-from litestar.params import FromPath, FromQuery, PathParameter
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from helpdesk.accounts.dependencies import SESSION_COOKIE, PrincipalDep, client_key
 from helpdesk.accounts.service import AccountService
 from helpdesk.core.errors import DomainError
+from helpdesk.core.params import PathId, PathToken
 from helpdesk.runtime import RuntimeDep
 from helpdesk.tickets.api import file_response
 from helpdesk.tickets.attachments import AttachmentService
@@ -87,7 +88,7 @@ class PortalController(Controller):
         request: Req,
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        token: Annotated[str, PathParameter(max_length=100)],
+        token: PathToken,
         created: FromQuery[bool] = False,
     ) -> Template:
         view = await TicketQueries(runtime).track(token)
@@ -106,8 +107,8 @@ class PortalController(Controller):
     @get("/track/{token:str}/attachments/{attachment_id:int}")
     async def tracked_attachment(
         self,
-        token: Annotated[str, PathParameter(max_length=100)],
-        attachment_id: FromPath[int],
+        token: PathToken,
+        attachment_id: PathId,
         runtime: RuntimeDep,
     ) -> Response[bytes]:
         attachment, data = await AttachmentService(runtime).download_tracked(token, attachment_id)
@@ -153,7 +154,7 @@ class PortalController(Controller):
         request: Req,
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        token: Annotated[str, PathParameter(max_length=100)],
+        token: PathToken,
     ) -> Template | Redirect:
         try:
             issued = await AccountService(runtime).redeem_magic_link(token)
