@@ -1,5 +1,6 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (Alembic and the schema check read it)."""
 
+from dispatch import models as dispatch_models
 from helpdesk.accounts import models as accounts_models
 from helpdesk.channels.email import models as mail_models
 from helpdesk.core import outbox
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "customers_models",
+    "dispatch_models",
     "mail_models",
     "notifications_models",
     "outbox",
