@@ -347,3 +347,27 @@ def open_ticket(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
         return result
 
     return open_
+
+
+@pytest.fixture(scope="module")
+async def module_client(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+    """One app for a whole module (for tests that share an expensive set-up): (client, runtime)."""
+    module_settings = Settings(
+        database_url=database_url,
+        attachment_dir=str(tmp_path_factory.mktemp("attachments")),
+        base_url="http://testserver.local",
+        login_rate_per_minute=100_000,
+        magic_link_rate_per_minute=100_000,
+        public_ticket_rate_per_minute=100_000,
+    )
+    application = create_app(
+        module_settings,
+        clock=FixedClock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC)),
+        in_process_jobs=True,
+        run_crons=False,
+    )
+    async with serve(application) as test_client:
+        yield test_client, application.state.runtime
+    await _clean(database_url)
