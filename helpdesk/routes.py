@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 
 def api_router() -> Router:
     from helpdesk.accounts.api import ApiTokenController, AuthController, GroupController, UserController
+    from helpdesk.channels.email.api import InboundMailController
     from helpdesk.customers.api import CustomerController, OrganisationController
     from helpdesk.reports.api import SlaReportController
     from helpdesk.tickets.api import TicketController, download_attachment, track_ticket
@@ -30,6 +31,7 @@ def api_router() -> Router:
             ContractController,
             recompute_policy,
             SlaReportController,
+            InboundMailController,
         ],
     )
 

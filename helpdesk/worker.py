@@ -36,16 +36,26 @@ class CronJob:
 
 def jobs() -> list[JobFunction]:
     """Every job function; the name a job is queued under is its function's ``__name__``."""
+    from helpdesk.channels.email.jobs import fetch_all_mailboxes_job, fetch_mailbox_job, process_inbound_mail_job
     from helpdesk.notifications.jobs import send_mail_job
     from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job
 
-    return [relay_outbox_job, send_mail_job, escalate_overdue_job, recompute_sla_job]
+    return [
+        relay_outbox_job,
+        send_mail_job,
+        escalate_overdue_job,
+        recompute_sla_job,
+        process_inbound_mail_job,
+        fetch_mailbox_job,
+        fetch_all_mailboxes_job,
+    ]
 
 
 def crons() -> list[CronJob]:
+    from helpdesk.channels.email.jobs import fetch_all_mailboxes_job
     from helpdesk.tickets.jobs import escalate_overdue_job
 
-    return [CronJob(relay_outbox_job, 60), CronJob(escalate_overdue_job, 60)]
+    return [CronJob(relay_outbox_job, 60), CronJob(escalate_overdue_job, 60), CronJob(fetch_all_mailboxes_job, 60)]
 
 
 def job_functions() -> dict[str, JobFunction]:

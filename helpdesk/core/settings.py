@@ -55,6 +55,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Minutes between two IMAP fetches of every enabled mailbox.
     mail_fetch_every_minutes: int = 1
     default_language: str = "en"
+    # An OSRM server (http://osrm:5000) for road travel times in day plans; unset: straight-line estimates.
+    osrm_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -61,6 +61,26 @@ class AttachmentService:
             sender = Principal(customer_id=ticket.customer_id, name="portal form")
             return await self._store(session, sender, ticket, filename, content_type, data, None)
 
+    async def attach_in(
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        ticket: Ticket,
+        *,
+        filename: str,
+        content_type: str | None,
+        data: bytes,
+        message_id: int | None,
+        content_id: str | None = None,
+    ) -> Attachment:
+        """Store a file in the caller's transaction (a channel storing what came with a message).
+
+        ``content_id`` keeps an inline image addressable from the message's HTML (``cid:``). Raises
+        ``TooLarge`` and ``InvalidInput`` before writing anything."""
+        return await self._store(
+            session, actor, ticket, filename, content_type, data, message_id, content_id=content_id
+        )
+
     async def _store(
         self,
         session: AsyncSession,
@@ -70,6 +90,8 @@ class AttachmentService:
         content_type: str | None,
         data: bytes,
         message_id: int | None,
+        *,
+        content_id: str | None = None,
     ) -> Attachment:
         settings = self.runtime.settings
         if len(data) > settings.max_attachment_bytes:
@@ -105,6 +127,7 @@ class AttachmentService:
             content_type=content_type,
             size=len(data),
             sha256=digest,
+            content_id=content_id[:255] if content_id else None,
             storage=self.runtime.storage.name,
             created_at=now,
         )

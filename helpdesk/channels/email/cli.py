@@ -11,7 +11,7 @@ import click
 
 @click.group("mail")
 def mail_group() -> None:
-    """E-mail channel: parse, ingest, listen."""
+    """E-mail channel: parse, ingest, listen, process, mailboxes."""
 
 
 def parsed_mail_summary(raw: bytes) -> dict[str, Any]:
@@ -98,3 +98,184 @@ def parse_command(file: Path, as_json: bool) -> None:
         click.echo(f"Defect:   {defect}")
     click.echo("")
     click.echo(summary["reply_text"])
+
+
+# Exit codes of `helpdesk mail ingest`, from sysexits.h: MTAs bounce on 65 and retry later on 75.
+EXIT_STORED = 0
+EXIT_TOO_LARGE = 65  # EX_DATAERR: the sender gets a bounce
+EXIT_NO_INPUT = 66  # EX_NOINPUT: FILE cannot be read
+EXIT_TEMPORARY = 75  # EX_TEMPFAIL: the database is unreachable; the MTA keeps the mail and retries
+
+
+@mail_group.command("ingest")
+@click.argument("file", default="-")
+def ingest_command(file: str) -> None:
+    """Store one RFC 822 message from FILE or standard input (an MTA's pipe transport) and print its id.
+
+    The message is processed by a worker (with HELPDESK_REDIS_URL) or right here before exiting (without).
+    Exit codes: 0 stored (or stored before: the same id is printed), 65 larger than
+    HELPDESK_MAX_INBOUND_MAIL_BYTES, 66 FILE unreadable, 75 temporary failure (the MTA should retry).
+    """
+    import asyncio
+    import sys
+
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as error:
+        click.echo(f"cannot read {file}: {error.strerror or error}", err=True)
+        raise click.exceptions.Exit(EXIT_NO_INPUT) from error
+    code = asyncio.run(_ingest(raw))
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+async def _ingest(raw: bytes) -> int:
+    from helpdesk.channels.email.models import InboundSource
+    from helpdesk.channels.email.service import MailService
+    from helpdesk.core.errors import TooLarge
+    from helpdesk.core.queue import InProcessJobQueue
+    from helpdesk.core.settings import Settings
+    from helpdesk.runtime import start_runtime, stop_runtime
+
+    try:
+        runtime = await start_runtime(Settings.from_env())
+    except Exception as error:
+        click.echo(f"cannot start: {error}", err=True)
+        return EXIT_TEMPORARY
+    try:
+        stored = await MailService(runtime).store(raw, InboundSource.PIPE, mailbox="pipe")
+        if isinstance(runtime.queue, InProcessJobQueue):
+            await runtime.queue.drain(seconds=300)
+    except TooLarge as error:
+        click.echo(error.detail, err=True)
+        return EXIT_TOO_LARGE
+    except Exception as error:
+        click.echo(f"cannot store the message now: {type(error).__name__}: {error}", err=True)
+        return EXIT_TEMPORARY
+    finally:
+        await stop_runtime(runtime)
+    click.echo(f"{stored.id}{'' if stored.created else ' (stored before)'}")
+    return EXIT_STORED
+
+
+@mail_group.command("listen")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True, type=int)
+@click.option("--lmtp", is_flag=True, help="Speak LMTP instead of SMTP (for a local MTA's lmtp transport).")
+def listen_command(host: str, port: int, lmtp: bool) -> None:
+    """Receive mail over SMTP/LMTP from an MTA: each message is stored before it is accepted (250)."""
+    import asyncio
+
+    asyncio.run(_listen(host, port, lmtp))
+
+
+async def _listen(host: str, port: int, lmtp: bool) -> None:
+    import asyncio
+    import signal
+
+    from helpdesk.channels.email.listener import serve_smtp
+    from helpdesk.core.settings import Settings
+    from helpdesk.runtime import start_runtime, stop_runtime
+
+    runtime = await start_runtime(Settings.from_env())
+    server = await serve_smtp(runtime, host, port, lmtp=lmtp)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    click.echo(f"listening for {'LMTP' if lmtp else 'SMTP'} on {host}:{port}")
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+        await stop_runtime(runtime)
+
+
+@mail_group.command("process")
+@click.argument("inbound_id", type=int)
+def process_command(inbound_id: int) -> None:
+    """Process one stored mail now (again, after fixing the cause of a failure: reset it to pending first)."""
+    import asyncio
+
+    click.echo(asyncio.run(_with_runtime(lambda runtime: _process(runtime, inbound_id))))
+
+
+async def _process(runtime: Any, inbound_id: int) -> str:
+    from helpdesk.channels.email.service import MailService
+
+    return await MailService(runtime).process(inbound_id)
+
+
+@mail_group.group("mailbox")
+def mailbox_group() -> None:
+    """IMAP mailboxes the worker fetches from."""
+
+
+@mailbox_group.command("add")
+@click.option("--name", required=True)
+@click.option("--host", required=True)
+@click.option("--port", type=int, default=993, show_default=True)
+@click.option("--security", type=click.Choice(["tls", "starttls", "plain"]), default="tls", show_default=True)
+@click.option("--user", "username", required=True)
+@click.option("--password", prompt=True, hide_input=True, help="Stored as given: use a dedicated account.")
+@click.option("--folder", default="INBOX", show_default=True)
+@click.option("--move-to", default=None, help="Move processed mail to this folder (default: flag it).")
+def mailbox_add(
+    name: str,
+    host: str,
+    port: int,
+    security: str,
+    username: str,
+    password: str,
+    folder: str,
+    move_to: str | None,
+) -> None:
+    """Add a mailbox; the worker fetches its unseen mail every minute."""
+    import asyncio
+
+    from helpdesk.channels.email.imap import add_mailbox
+
+    mailbox = asyncio.run(
+        _with_runtime(
+            lambda runtime: add_mailbox(
+                runtime,
+                name=name,
+                host=host,
+                port=port,
+                username=username,
+                password=password,
+                security=security,
+                folder=folder,
+                processed_action="move" if move_to else "flag",
+                processed_folder=move_to,
+            )
+        )
+    )
+    click.echo(f"mailbox {mailbox.name} added (id {mailbox.id})")
+
+
+@mailbox_group.command("fetch")
+@click.argument("mailbox_id", type=int)
+def mailbox_fetch(mailbox_id: int) -> None:
+    """Fetch one mailbox now and print how many new mails were stored."""
+    import asyncio
+
+    from helpdesk.channels.email.imap import fetch_mailbox
+
+    click.echo(asyncio.run(_with_runtime(lambda runtime: fetch_mailbox(runtime, mailbox_id))))
+
+
+async def _with_runtime(action: Any) -> Any:
+    from helpdesk.core.queue import InProcessJobQueue
+    from helpdesk.core.settings import Settings
+    from helpdesk.runtime import start_runtime, stop_runtime
+
+    runtime = await start_runtime(Settings.from_env())
+    try:
+        result = await action(runtime)
+        if isinstance(runtime.queue, InProcessJobQueue):
+            await runtime.queue.drain(seconds=300)
+        return result
+    finally:
+        await stop_runtime(runtime)

@@ -43,11 +43,11 @@ async def tickets_for_ids(session: AsyncSession, message_ids: Sequence[str]) -> 
     for message_id, ticket_id in rows:
         if ticket_id is not None:
             found[message_id] = ticket_id
-    rows = await session.execute(
+    references = await session.execute(
         select(MailReference.message_id, MailReference.ticket_id).where(MailReference.message_id.in_(wanted))
     )
-    for message_id, reference_ticket_id in rows:
-        found.setdefault(message_id, int(reference_ticket_id))
+    for message_id, reference_ticket_id in references:
+        found.setdefault(message_id, reference_ticket_id)
     return found
 
 
@@ -120,3 +120,37 @@ async def match_by_fallback(
         if normalize_subject(ticket_subject, tag_prefix=prefix) == key:
             return ThreadMatch(ticket_id, "fallback")
     return None
+
+
+class Placement(NamedTuple):
+    """Where a mail from ``customer`` goes: a ticket (``match``) they may write to as themselves, or a
+    ticket they were copied on (``participant``: kept as a note, since they cannot see the ticket)."""
+
+    match: ThreadMatch | None
+    participant: bool = False
+
+
+async def place_mail(
+    session: AsyncSession,
+    *,
+    in_reply_to: str | None,
+    references: Sequence[str],
+    subject: str,
+    customer: Customer,
+    shares_organisation: bool,
+    prefix: str,
+    fallback_days: int,
+    now: datetime,
+) -> Placement:
+    """Thread a mail by ids, then subject tag, then fallback (see the module docstring)."""
+    by_ids = await match_by_ids(session, in_reply_to, references)
+    if by_ids is not None:
+        ticket = await session.get(Ticket, by_ids.ticket_id)
+        if ticket is not None and may_write_to(customer, shares_organisation, ticket):
+            return Placement(by_ids)
+        if ticket is not None and await was_copied(session, ticket.id, customer.email):
+            return Placement(by_ids, participant=True)
+    by_tag = await match_by_subject_tag(session, subject, prefix, customer, shares_organisation)
+    if by_tag is not None:
+        return Placement(by_tag)
+    return Placement(await match_by_fallback(session, subject, prefix, customer.id, now, fallback_days))
