@@ -83,7 +83,9 @@ def stem_is_weak(term: str) -> bool:
 
 
 class Hit(NamedTuple):
-    """One suggestion: ``score`` in (0, 1] is the fused relevance times the hit's confidence."""
+    """One suggestion. ``score`` in (0, 1] is the fused relevance: 1 means best in every stage of
+    this query. It orders hits within one search; whether to suggest at all is decided by the
+    confidence cut-off before a hit is returned."""
 
     article_id: str
     score: float
