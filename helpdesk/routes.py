@@ -10,6 +10,7 @@ def api_router() -> Router:
     from helpdesk.accounts.api import ApiTokenController, AuthController, GroupController, UserController
     from helpdesk.channels.email.api import InboundMailController
     from helpdesk.customers.api import CustomerController, OrganisationController
+    from helpdesk.field.api import dispatch_router
     from helpdesk.reports.api import SlaReportController
     from helpdesk.tickets.api import TicketController, download_attachment, track_ticket
     from sla.api import CalendarController, ContractController, PolicyController, recompute_policy
@@ -32,11 +33,13 @@ def api_router() -> Router:
             recompute_policy,
             SlaReportController,
             InboundMailController,
+            dispatch_router(),
         ],
     )
 
 
 def web_routes() -> list[ControllerRouterHandler]:
+    from helpdesk.field.api import ical_router
     from helpdesk.web.portal import PortalController
 
-    return [PortalController]
+    return [PortalController, ical_router()]

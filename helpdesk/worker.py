@@ -36,7 +36,9 @@ class CronJob:
 
 def jobs() -> list[JobFunction]:
     """Every job function; the name a job is queued under is its function's ``__name__``."""
+    from dispatch.jobs import plan_day_job, replan_job
     from helpdesk.channels.email.jobs import fetch_all_mailboxes_job, fetch_mailbox_job, process_inbound_mail_job
+    from helpdesk.field.jobs import mirror_work_order_events_job, notify_appointments_job
     from helpdesk.notifications.jobs import send_mail_job
     from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job
 
@@ -48,6 +50,10 @@ def jobs() -> list[JobFunction]:
         process_inbound_mail_job,
         fetch_mailbox_job,
         fetch_all_mailboxes_job,
+        plan_day_job,
+        replan_job,
+        mirror_work_order_events_job,
+        notify_appointments_job,
     ]
 
 
