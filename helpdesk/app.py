@@ -42,6 +42,10 @@ def create_app(
     """Build the ASGI application; the database, Redis and the job queue are connected at start-up."""
     from helpdesk.accounts.dependencies import provide_principal
     from helpdesk.routes import api_router, web_routes
+    from helpdesk.web.i18n import configure_jinja
+    from helpdesk.web.live import connect_publisher, live_channels
+
+    channels, close_channels = live_channels(settings or Settings.from_env())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -49,6 +53,7 @@ def create_app(
             settings or Settings.from_env(), clock=clock, in_process_jobs=in_process_jobs
         )
         app.state.runtime = runtime
+        connect_publisher(channels, runtime)
         stop = asyncio.Event()
         cron_task = None
         if run_crons and isinstance(runtime.queue, InProcessJobQueue):
@@ -82,7 +87,11 @@ def create_app(
             "principal": Provide(provide_principal),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=WEB_DIR / "templates", engine=JinjaTemplateEngine, engine_callback=configure_jinja
+        ),
+        plugins=[channels],
+        on_shutdown=[close_channels],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(
             title="Help desk API",

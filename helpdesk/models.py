@@ -6,8 +6,10 @@ from helpdesk.channels.email import models as mail_models
 from helpdesk.core import outbox
 from helpdesk.core.db import Base
 from helpdesk.customers import models as customers_models
+from helpdesk.feedback import models as feedback_models
 from helpdesk.notifications import models as notifications_models
 from helpdesk.tickets import models as tickets_models
+from helpdesk.web import models as web_models
 from sla import models as sla_models
 
 __all__ = [
@@ -15,9 +17,11 @@ __all__ = [
     "accounts_models",
     "customers_models",
     "dispatch_models",
+    "feedback_models",
     "mail_models",
     "notifications_models",
     "outbox",
     "sla_models",
     "tickets_models",
+    "web_models",
 ]

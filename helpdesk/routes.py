@@ -39,7 +39,20 @@ def api_router() -> Router:
 
 
 def web_routes() -> list[ControllerRouterHandler]:
+    from helpdesk.core.errors import DomainError
     from helpdesk.field.api import ical_router
+    from helpdesk.web.agent import AgentConsole
+    from helpdesk.web.agent_ticket import AgentTicketPages
+    from helpdesk.web.auth import AuthPages
+    from helpdesk.web.live import ticket_events
     from helpdesk.web.portal import PortalController
+    from helpdesk.web.render import web_error_handler
+    from helpdesk.web.tracking import TrackingPages
 
-    return [PortalController, ical_router()]
+    # Pages answer errors with pages (sign-in, a short explanation), not the API's JSON.
+    pages = Router(
+        path="/",
+        route_handlers=[PortalController, TrackingPages, AuthPages, AgentConsole, AgentTicketPages],
+        exception_handlers={DomainError: web_error_handler},
+    )
+    return [pages, ticket_events, ical_router()]

@@ -92,7 +92,9 @@ class AccountService:
             user = await session.get(User, user_id)
             if user is None or not user.is_active:
                 return None
-            return Principal(user_id=user.id, role=Role(user.role), name=user.name, csrf_token=csrf)
+            return Principal(
+                user_id=user.id, role=Role(user.role), name=user.name, csrf_token=csrf, language=user.language
+            )
         if customer_id is not None:
             row = (
                 await session.execute(
@@ -110,6 +112,7 @@ class AccountService:
                 organisation_shares=bool(shares),
                 name=customer.name or customer.email,
                 csrf_token=csrf,
+                language=customer.language,
             )
         return None
 

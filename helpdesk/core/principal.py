@@ -27,6 +27,8 @@ class Principal:
     name: str = "anonymous"
     # Set for cookie sessions: unsafe requests must echo it (CSRF protection).
     csrf_token: str | None = None
+    # The person's language setting (staff user or customer), for pages and mail.
+    language: str | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -21,22 +21,17 @@ from helpdesk.tickets.queries import TicketQueries
 from helpdesk.tickets.rules import Channel
 from helpdesk.tickets.schemas import TicketCreate, TicketFilters
 from helpdesk.tickets.service import TicketService
-from helpdesk.web.csrf import FORM_FIELD, check_form_token, form_token
+from helpdesk.web.csrf import FORM_FIELD, check_form_token
+from helpdesk.web.render import page
+from helpdesk.web.tracking import tracking_page
 
 Req = Request[Any, Any, Any]
-STATUS_STEPS = ["new", "open", "resolved", "closed"]
 
 
 def _page(
     request: Req, principal: PrincipalDep, template: str, status_code: int = 200, **context: Any
 ) -> Template:
-    token, cookie = form_token(request, principal)
-    return Template(
-        template_name=template,
-        context={"csrf": token, "principal": principal, **context},
-        cookies=[cookie] if cookie else [],
-        status_code=status_code,
-    )
+    return page(request, principal, template, status_code=status_code, **context)
 
 
 class PortalController(Controller):
@@ -90,19 +85,9 @@ class PortalController(Controller):
         runtime: RuntimeDep,
         token: PathToken,
         created: FromQuery[bool] = False,
+        sent: FromQuery[bool] = False,
     ) -> Template:
-        view = await TicketQueries(runtime).track(token)
-        step = STATUS_STEPS.index(view.status) if view.status in STATUS_STEPS else 1
-        return _page(
-            request,
-            principal,
-            "portal/track.html",
-            view=view,
-            token=token,
-            created=created,
-            steps=STATUS_STEPS,
-            step=step,
-        )
+        return await tracking_page(request, principal, runtime, token, created=created, sent=sent)
 
     @get("/track/{token:str}/attachments/{attachment_id:int}")
     async def tracked_attachment(

@@ -1,0 +1,1 @@
+"""Customers' satisfaction ratings of resolved requests."""
