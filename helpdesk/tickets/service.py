@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from helpdesk.accounts.models import Group, User
 from helpdesk.accounts.principal import Principal
 from helpdesk.accounts.security import new_token
+from helpdesk.core import live
 from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from helpdesk.customers.models import Customer
@@ -136,6 +137,7 @@ class TicketService:
                 mails.append(await self._acknowledgement(session, now, ticket, customer))
             await flush_mail_jobs(session, now, mails)
         await self.runtime.after_commit()
+        await live.announce(self.runtime, "created", [ticket.id])
         return ticket, message
 
     def _initial_priority(self, principal: Principal, data: TicketCreate, tier: int) -> Priority:
@@ -229,6 +231,7 @@ class TicketService:
                 code="stale_version",
             ) from exc
         await self.runtime.after_commit()
+        await live.announce(self.runtime, "updated", [ticket.id])
         return ticket
 
     async def _apply_update(
@@ -336,6 +339,7 @@ class TicketService:
                 result = await self._staff_message(session, principal, ticket, data, now)
             await refresh_sla(session, [result[0]], now)
         await self.runtime.after_commit()
+        await live.announce(self.runtime, "updated", [result[0].id])
         return result
 
     async def add_field_note(
