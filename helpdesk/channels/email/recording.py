@@ -29,6 +29,12 @@ from helpdesk.tickets.service import MessageHook
 MAIL_SYSTEM = Principal(name="mail")
 
 
+def db_text(value: str) -> str:
+    """Text the database accepts: lone surrogates (raw 8-bit bytes the parser could not decode, e.g. in an
+    address) become U+FFFD."""
+    return value.encode("utf-8", "replace").decode("utf-8") if value.isascii() is False else value
+
+
 class AlreadyProcessed(Exception):
     """Another run committed this mail first; raising it rolls this run's transaction back."""
 
@@ -105,7 +111,7 @@ class Recorder:
                 processed_at=self.runtime.clock.now(),
                 ticket_id=ticket.id,
                 ticket_message_id=message.id,
-                from_address=(self.mail.from_address or "").lower()[:320] or None,
+                from_address=db_text((self.mail.from_address or "").lower()[:320]) or None,
                 auto_submitted=self.mail.auto_submitted,
                 acknowledged=acknowledged,
             )
@@ -129,7 +135,7 @@ class Recorder:
         seen: set[str] = set()
         for kind, addresses in (("to", self.mail.to), ("cc", self.mail.cc)):
             for mailbox in addresses:
-                address = mailbox.address.lower()[:320]
+                address = db_text(mailbox.address.lower()[:320])
                 if address in seen or address == sender or address in self.own_addresses:
                     continue
                 seen.add(address)
@@ -138,7 +144,7 @@ class Recorder:
                         inbound_mail_id=self.inbound_id,
                         address=address,
                         kind=kind,
-                        name=mailbox.name[:200],
+                        name=db_text(mailbox.name[:200]),
                         ticket_id=ticket.id,
                     )
                 )

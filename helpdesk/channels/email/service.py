@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.channels.email.models import InboundMail, InboundOutcome, InboundSource, InboundStatus
 from helpdesk.channels.email.parser import ParsedMail, parse_message
-from helpdesk.channels.email.recording import AlreadyProcessed, Recorder
+from helpdesk.channels.email.recording import AlreadyProcessed, Recorder, db_text
 from helpdesk.channels.email.store import StoredMail, store_raw
 from helpdesk.channels.email.threading import Placement, match_by_ids, place_mail
 from helpdesk.core.db import transaction
@@ -255,7 +255,7 @@ class MailService:
         now = self.runtime.clock.now()
         async with transaction(self.runtime.sessions) as session:
             customer = await find_or_create_customer(
-                session, now, email=mail.from_address, name=mail.from_name or None
+                session, now, email=db_text(mail.from_address), name=db_text(mail.from_name) or None
             )
             if not mail.auto_submitted:
                 clear_bouncing(customer)
@@ -282,7 +282,7 @@ class MailService:
             if mail is not None and mail.bounce and mail.bounce_report is not None:
                 for recipient in mail.bounce_report.recipients:
                     await mark_bouncing(session, now, recipient.address)
-            sender = (mail.from_address or "").lower()[:320] if mail is not None else ""
+            sender = db_text((mail.from_address or "").lower()[:320]) if mail is not None else ""
             result = await session.execute(
                 update(InboundMail)
                 .where(InboundMail.id == inbound_id, InboundMail.status == InboundStatus.PENDING.value)
