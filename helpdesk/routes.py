@@ -47,12 +47,20 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.live import ticket_events
     from helpdesk.web.portal import PortalController
     from helpdesk.web.render import web_error_handler
+    from helpdesk.web.technician import TechnicianPages
     from helpdesk.web.tracking import TrackingPages
 
     # Pages answer errors with pages (sign-in, a short explanation), not the API's JSON.
     pages = Router(
         path="/",
-        route_handlers=[PortalController, TrackingPages, AuthPages, AgentConsole, AgentTicketPages],
+        route_handlers=[
+            PortalController,
+            TrackingPages,
+            AuthPages,
+            AgentConsole,
+            AgentTicketPages,
+            TechnicianPages,
+        ],
         exception_handlers={DomainError: web_error_handler},
     )
     return [pages, ticket_events, ical_router()]

@@ -19,9 +19,15 @@ async def make_skill(client: httpx.AsyncClient, admin: Any, name: str) -> None:
 
 
 async def make_technician(
-    client: httpx.AsyncClient, admin: Any, make_staff: Any, *, name: str = "Tom Tech", **fields: Any
+    client: httpx.AsyncClient,
+    admin: Any,
+    make_staff: Any,
+    *,
+    name: str = "Tom Tech",
+    password: str | None = None,
+    **fields: Any,
 ) -> tuple[Any, dict[str, Any]]:
-    staff = await make_staff("technician", name=name)
+    staff = await make_staff("technician", name=name, password=password)
     for skill in fields.get("skills", {"boiler": 2}):
         await make_skill(client, admin, skill)
     body = {
