@@ -45,6 +45,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.agent_ticket import AgentTicketPages
     from helpdesk.web.auth import AuthPages
     from helpdesk.web.live import ticket_events
+    from helpdesk.web.manager import ManagerDashboard
     from helpdesk.web.portal import PortalController
     from helpdesk.web.render import web_error_handler
     from helpdesk.web.technician import TechnicianPages
@@ -59,6 +60,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             AuthPages,
             AgentConsole,
             AgentTicketPages,
+            ManagerDashboard,
             TechnicianPages,
         ],
         exception_handlers={DomainError: web_error_handler},
