@@ -37,23 +37,28 @@ class CronJob:
 def jobs() -> list[JobFunction]:
     """Every job function; the name a job is queued under is its function's ``__name__``."""
     from dispatch.jobs import plan_day_job, replan_job
-    from helpdesk.channels.email.jobs import fetch_all_mailboxes_job, fetch_mailbox_job, process_inbound_mail_job
+    from helpdesk.channels.email.jobs import (
+        fetch_all_mailboxes_job,
+        fetch_mailbox_job,
+        process_inbound_mail_job,
+    )
     from helpdesk.field.jobs import mirror_work_order_events_job, notify_appointments_job
     from helpdesk.notifications.jobs import send_mail_job
-    from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job
+    from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job, sla_escalation_actions_job
 
     return [
         relay_outbox_job,
         send_mail_job,
         escalate_overdue_job,
+        sla_escalation_actions_job,
         recompute_sla_job,
-        process_inbound_mail_job,
-        fetch_mailbox_job,
-        fetch_all_mailboxes_job,
         plan_day_job,
         replan_job,
         mirror_work_order_events_job,
         notify_appointments_job,
+        process_inbound_mail_job,
+        fetch_mailbox_job,
+        fetch_all_mailboxes_job,
     ]
 
 
@@ -61,7 +66,11 @@ def crons() -> list[CronJob]:
     from helpdesk.channels.email.jobs import fetch_all_mailboxes_job
     from helpdesk.tickets.jobs import escalate_overdue_job
 
-    return [CronJob(relay_outbox_job, 60), CronJob(escalate_overdue_job, 60), CronJob(fetch_all_mailboxes_job, 60)]
+    return [
+        CronJob(relay_outbox_job, 60),
+        CronJob(escalate_overdue_job, 60),
+        CronJob(fetch_all_mailboxes_job, 60),
+    ]
 
 
 def job_functions() -> dict[str, JobFunction]:

@@ -7,6 +7,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from helpdesk.core.context import ContextDep
 from helpdesk.core.principal import PrincipalDep, Role, require_role
+from sla.admin import SlaAdminService
 from sla.schemas import (
     CalendarCreate,
     CalendarRead,
@@ -17,7 +18,6 @@ from sla.schemas import (
     PolicyRead,
     PolicyUpdate,
 )
-from sla.service import SlaAdminService
 
 DESK = (Role.ADMIN, Role.MANAGER, Role.AGENT)
 

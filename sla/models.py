@@ -117,3 +117,24 @@ class EscalationFiredRow(Base):
     clock_started_at: Mapped[datetime]
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime]
+    # Set once the level's actions (notifications, notes, priority) have run: the action job's marker.
+    actions_done_at: Mapped[datetime | None]
+
+
+class ScheduledStepRow(Base):
+    """A warning or breach still to notify, as the last recompute of the ticket scheduled it.
+
+    The sweep reads these by ``notify_at`` (indexed) instead of re-evaluating tickets, so its cost is a few
+    set-based statements per batch; every event on a ticket rewrites its rows.
+    """
+
+    __tablename__ = "sla_scheduled_step"
+
+    ticket_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    target: Mapped[str] = mapped_column(String(20), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    clock_started_at: Mapped[datetime] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    notify_at: Mapped[datetime] = mapped_column(index=True)

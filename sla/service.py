@@ -1,4 +1,4 @@
-"""SLA administration (calendars, policies, contracts) and the per-ticket bookkeeping the ticket service calls.
+"""The per-ticket SLA bookkeeping the ticket service and the sweep call (administration is in ``sla.admin``).
 
 The ticket service owns the transaction; the functions taking a ``session`` run inside it.
 """
@@ -13,33 +13,26 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, and_, delete, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Table, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
-from helpdesk.core.context import AppContext
-from helpdesk.core.db import transaction
-from helpdesk.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk.core.errors import NotFound
 from sla.calendar import ALWAYS_OPEN, BusinessCalendar, CalendarSpec, calendar_from_spec
 from sla.defaults import DEFAULT_ACTIONS, DEFAULT_CALENDAR, DEFAULT_POLICY
 from sla.escalation import EscalationStep
-from sla.models import CalendarRow, ContractRow, EscalationFiredRow, PolicyRow, TargetStateRow, TicketSlaRow
-from sla.rules import SlaPolicy, SlaStatus
-from sla.schemas import (
-    CalendarCreate,
-    CalendarRead,
-    CalendarUpdate,
-    ContractCreate,
-    ContractRead,
-    EscalationAction,
-    PolicyCreate,
-    PolicyRead,
-    PolicyUpdate,
+from sla.models import (
+    CalendarRow,
+    ContractRow,
+    EscalationFiredRow,
+    PolicyRow,
+    ScheduledStepRow,
+    TargetStateRow,
+    TicketSlaRow,
 )
-
-PRIORITIES = ("P1", "P2", "P3", "P4")
+from sla.rules import SlaPolicy, SlaStatus
 
 
 @dataclass(frozen=True)
@@ -286,262 +279,114 @@ async def mark_fired_many(
     return recorded
 
 
-class SlaAdminService:
-    """Calendars, policies and contracts. Every write is validated so no ticket is left without deadlines."""
+async def schedule_steps(session: AsyncSession, pending: Mapping[int, Sequence[EscalationStep]]) -> None:
+    """Replace the scheduled (not yet fired) escalation steps of these tickets."""
+    if not pending:
+        return
+    await session.execute(delete(ScheduledStepRow).where(ScheduledStepRow.ticket_id.in_(list(pending))))
+    rows = [
+        {
+            "ticket_id": ticket_id,
+            "target": step.target.value,
+            "level": step.level,
+            "clock_started_at": step.clock_started_at,
+            "at": step.at,
+            "notify_at": step.notify_at,
+        }
+        for ticket_id, steps in pending.items()
+        for step in steps
+    ]
+    if rows:
+        table = ScheduledStepRow.__table__
+        assert isinstance(table, Table)
+        await session.execute(table.insert(), rows)
 
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
 
-    async def create_calendar(self, data: CalendarCreate) -> CalendarRead:
-        _check_calendar(data.calendar)
-        now = self.context.clock.now()
-        async with transaction(self.context.sessions) as session:
-            row = CalendarRow(
-                name=data.name, spec=msgspec.to_builtins(data.calendar), created_at=now, updated_at=now
-            )
-            session.add(row)
-            await _flush_unique(session, f"a calendar named {data.name!r} exists already")
-            return _calendar_read(row)
+@dataclass(frozen=True)
+class FiredStep:
+    id: int
+    ticket_id: int
+    target: str
+    level: str
 
-    async def update_calendar(self, calendar_id: int, data: CalendarUpdate) -> CalendarRead:
-        async with transaction(self.context.sessions) as session:
-            row = await session.get(CalendarRow, calendar_id)
-            if row is None:
-                raise NotFound(f"calendar {calendar_id} not found")
-            if data.name is not msgspec.UNSET:
-                row.name = data.name
-            if data.calendar is not msgspec.UNSET:
-                _check_calendar(data.calendar)
-                row.spec = msgspec.to_builtins(data.calendar)
-                # Policies counting in this calendar change too: their tickets move on by a recompute.
-                for policy in await session.scalars(select(PolicyRow).where(PolicyRow.calendar_id == row.id)):
-                    policy.version += 1
-            row.updated_at = self.context.clock.now()
-            await _flush_unique(session, "a calendar with that name exists already")
-            return _calendar_read(row)
 
-    async def list_calendars(self) -> list[CalendarRead]:
-        async with self.context.sessions() as session:
-            return [
-                _calendar_read(r)
-                for r in await session.scalars(select(CalendarRow).order_by(CalendarRow.name))
-            ]
-
-    async def create_policy(self, data: PolicyCreate) -> PolicyRead:
-        now = self.context.clock.now()
-        async with transaction(self.context.sessions) as session:
-            if await session.get(CalendarRow, data.calendar_id) is None:
-                raise InvalidInput(f"calendar {data.calendar_id} does not exist", field="calendar_id")
-            spec = _policy_spec(data.targets, data.warnings, data.pausing_statuses)
-            actions = msgspec.to_builtins(data.actions) if data.actions is not None else DEFAULT_ACTIONS
-            _check_actions(actions, len(data.warnings))
-            if data.is_default:
-                await _clear_default(session)
-            row = PolicyRow(
-                name=data.name,
-                calendar_id=data.calendar_id,
-                spec=spec,
-                actions=actions,
-                notify_any_hour=data.notify_any_hour,
-                is_default=data.is_default,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            await _flush_unique(session, f"a policy named {data.name!r} exists already")
-            return _policy_read(row)
-
-    async def update_policy(self, policy_id: int, data: PolicyUpdate) -> PolicyRead:
-        """Change a policy and bump its version; tickets keep their snapshot until ``recompute_sla`` runs."""
-        async with transaction(self.context.sessions) as session:
-            row = await session.get(PolicyRow, policy_id)
-            if row is None:
-                raise NotFound(f"policy {policy_id} not found")
-            current = msgspec.convert(row.spec, SlaPolicy)
-            targets = data.targets if data.targets is not msgspec.UNSET else current.targets
-            warnings = data.warnings if data.warnings is not msgspec.UNSET else list(current.warnings)
-            pausing = (
-                data.pausing_statuses
-                if data.pausing_statuses is not msgspec.UNSET
-                else sorted(current.pausing_statuses)
-            )
-            row.spec = _policy_spec(targets, warnings, pausing)
-            if data.actions is not msgspec.UNSET:
-                row.actions = msgspec.to_builtins(data.actions)
-            _check_actions(row.actions, len(warnings))
-            if data.calendar_id is not msgspec.UNSET:
-                if await session.get(CalendarRow, data.calendar_id) is None:
-                    raise InvalidInput(f"calendar {data.calendar_id} does not exist", field="calendar_id")
-                row.calendar_id = data.calendar_id
-            if data.name is not msgspec.UNSET:
-                row.name = data.name
-            if data.notify_any_hour is not msgspec.UNSET:
-                row.notify_any_hour = data.notify_any_hour
-            if data.is_default is not msgspec.UNSET:
-                if data.is_default:
-                    await _clear_default(session)
-                row.is_default = data.is_default
-            row.version += 1
-            row.updated_at = self.context.clock.now()
-            await _flush_unique(session, "a policy with that name exists already")
-            return _policy_read(row)
-
-    async def list_policies(self) -> list[PolicyRead]:
-        async with self.context.sessions() as session:
-            return [
-                _policy_read(r) for r in await session.scalars(select(PolicyRow).order_by(PolicyRow.name))
-            ]
-
-    async def create_contract(self, data: ContractCreate) -> ContractRead:
-        """Raises ``InvalidInput`` naming the field: no policy, no or two owners, an unknown owner, an end
-        before the start."""
-        if (data.organisation_id is None) == (data.customer_id is None):
-            raise InvalidInput("give exactly one of organisation_id and customer_id", field="organisation_id")
-        if data.valid_from.tzinfo is None or (data.valid_to is not None and data.valid_to.tzinfo is None):
-            raise InvalidInput(
-                "valid_from and valid_to need a UTC offset, e.g. 2027-01-01T00:00:00Z", field="valid_from"
-            )
-        if data.valid_to is not None and data.valid_to <= data.valid_from:
-            raise InvalidInput("valid_to must be after valid_from", field="valid_to")
-        async with transaction(self.context.sessions) as session:
-            if await session.get(PolicyRow, data.policy_id) is None:
-                raise InvalidInput(f"policy {data.policy_id} does not exist", field="policy_id")
-            row = ContractRow(
-                name=data.name,
-                organisation_id=data.organisation_id,
-                customer_id=data.customer_id,
-                policy_id=data.policy_id,
-                valid_from=data.valid_from,
-                valid_to=data.valid_to,
-                tier=data.tier,
-                coverage=list(data.coverage),
-                created_at=self.context.clock.now(),
-            )
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError as exc:
-                field = "organisation_id" if data.organisation_id is not None else "customer_id"
-                owner = data.organisation_id if data.organisation_id is not None else data.customer_id
-                raise InvalidInput(
-                    f"{field.removesuffix('_id')} {owner} does not exist", field=field
-                ) from exc
-            return _contract_read(row)
-
-    async def list_contracts(self, *, organisation_id: int | None = None) -> list[ContractRead]:
-        query = select(ContractRow).order_by(ContractRow.valid_from.desc())
-        if organisation_id is not None:
-            query = query.where(ContractRow.organisation_id == organisation_id)
-        async with self.context.sessions() as session:
-            return [_contract_read(r) for r in await session.scalars(query)]
-
-    async def contracts_covering(
-        self, *, organisation_id: int | None, customer_id: int | None, at: datetime
-    ) -> list[ContractRead]:
-        """Contracts in force at ``at`` for the customer or their organisation (warranty decisions read this)."""
-        owners = []
-        if customer_id is not None:
-            owners.append(ContractRow.customer_id == customer_id)
-        if organisation_id is not None:
-            owners.append(ContractRow.organisation_id == organisation_id)
-        if not owners:
-            return []
-        query = select(ContractRow).where(
-            or_(*owners),
-            and_(
-                ContractRow.valid_from <= at, or_(ContractRow.valid_to.is_(None), ContractRow.valid_to > at)
-            ),
+async def fire_due_steps(
+    session: AsyncSession, now: datetime, limit: int
+) -> tuple[list[FiredStep], list[int]]:
+    """Claim up to ``limit`` scheduled steps whose ``notify_at`` has come, record them as fired and unschedule
+    them. Returns the steps this call fired (a step another worker fired first is left out) and the tickets
+    touched. Claimed with ``FOR UPDATE SKIP LOCKED``: concurrent sweepers take disjoint batches.
+    """
+    table = ScheduledStepRow.__table__
+    fired_table = EscalationFiredRow.__table__
+    assert isinstance(table, Table)
+    assert isinstance(fired_table, Table)
+    claimed = (
+        await session.execute(
+            select(table)
+            .where(table.c.notify_at <= now)
+            .order_by(table.c.notify_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        async with self.context.sessions() as session:
-            return [_contract_read(r) for r in await session.scalars(query)]
-
-
-def _check_calendar(spec: CalendarSpec) -> None:
-    try:
-        calendar_from_spec(spec)
-    except InvalidInput as exc:
-        raise InvalidInput(
-            f"calendar.{exc.detail}", field=f"calendar.{exc.field}" if exc.field else "calendar"
-        ) from exc
-
-
-def _policy_spec(
-    targets: Mapping[Any, Any], warnings: Iterable[Any], pausing: Iterable[str]
-) -> dict[str, Any]:
-    missing = [p for p in PRIORITIES if p not in targets]
-    if missing:
-        raise InvalidInput(
-            f"targets: every priority needs targets, missing {', '.join(missing)}",
-            field=f"targets.{missing[0]}",
+    ).all()
+    if not claimed:
+        return [], []
+    rows = [
+        {
+            "ticket_id": row.ticket_id,
+            "target": row.target,
+            "level": row.level,
+            "clock_started_at": row.clock_started_at,
+            "due_at": row.at,
+            "fired_at": now,
+        }
+        for row in claimed
+    ]
+    key = (fired_table.c.ticket_id, fired_table.c.target, fired_table.c.level, fired_table.c.clock_started_at)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    fired: list[FiredStep] = []
+    # Chunks keep the bound parameters well under the drivers' limits (six per row).
+    for start in range(0, len(rows), 1000):
+        statement = (
+            insert(fired_table)
+            .values(rows[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=list(key))
+            .returning(fired_table.c.id, fired_table.c.ticket_id, fired_table.c.target, fired_table.c.level)
         )
-    spec = {
-        "targets": msgspec.to_builtins(targets),
-        "warnings": msgspec.to_builtins(list(warnings)),
-        "pausing_statuses": sorted(set(pausing)),
-    }
-    msgspec.convert(spec, SlaPolicy)  # raises InvalidInput from __post_init__ checks
-    return spec
-
-
-def _check_actions(actions: dict[str, Any], warning_count: int) -> None:
-    for level, items in actions.items():
-        if level.startswith("warning_") and int(level.removeprefix("warning_")) > warning_count:
-            raise InvalidInput(
-                f"actions.{level}: the policy has only {warning_count} warning level(s)",
-                field=f"actions.{level}",
+        fired.extend(FiredStep(*row) for row in await session.execute(statement))
+    tickets = sorted({row.ticket_id for row in claimed})
+    await session.execute(
+        delete(table).where(
+            tuple_(table.c.ticket_id, table.c.target, table.c.level, table.c.clock_started_at).in_(
+                [(r.ticket_id, r.target, r.level, r.clock_started_at) for r in claimed]
             )
-        for index, item in enumerate(items):
-            if item.get("type") == "reassign_group" and not item.get("group_id"):
-                raise InvalidInput(
-                    "reassign_group needs group_id", field=f"actions.{level}[{index}].group_id"
-                )
+        )
+    )
+    return fired, tickets
 
 
-async def _clear_default(session: AsyncSession) -> None:
-    for row in await session.scalars(select(PolicyRow).where(PolicyRow.is_default.is_(True))):
-        row.is_default = False
-
-
-async def _flush_unique(session: AsyncSession, message: str) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(message, field="name") from exc
-
-
-def _calendar_read(row: CalendarRow) -> CalendarRead:
-    return CalendarRead(
-        id=row.id, name=row.name, calendar=msgspec.convert(row.spec, CalendarSpec), updated_at=row.updated_at
+def next_notify_at(ticket_id: ColumnElement[int] | QueryableAttribute[int]) -> ScalarSelect[datetime]:
+    """The earliest scheduled notification of the ticket whose id is ``ticket_id`` (a correlated subquery)."""
+    return (
+        select(func.min(ScheduledStepRow.notify_at))
+        .where(ScheduledStepRow.ticket_id == ticket_id)
+        .scalar_subquery()
     )
 
 
-def _policy_read(row: PolicyRow) -> PolicyRead:
-    policy = msgspec.convert(row.spec, SlaPolicy)
-    return PolicyRead(
-        id=row.id,
-        name=row.name,
-        calendar_id=row.calendar_id,
-        targets=dict(policy.targets),
-        warnings=list(policy.warnings),
-        pausing_statuses=sorted(policy.pausing_statuses),
-        actions=msgspec.convert(row.actions, dict[str, list[EscalationAction]]),
-        notify_any_hour=row.notify_any_hour,
-        is_default=row.is_default,
-        version=row.version,
-        updated_at=row.updated_at,
+async def claim_actions(session: AsyncSession, fired_id: int, now: datetime) -> EscalationFiredRow | None:
+    """The fired level whose actions are still to run, marked as run (None if done already or unknown)."""
+    row = await session.scalar(
+        select(EscalationFiredRow).where(EscalationFiredRow.id == fired_id).with_for_update()
     )
+    if row is None or row.actions_done_at is not None:
+        return None
+    row.actions_done_at = now
+    return row
 
 
-def _contract_read(row: ContractRow) -> ContractRead:
-    return ContractRead(
-        id=row.id,
-        name=row.name,
-        policy_id=row.policy_id,
-        organisation_id=row.organisation_id,
-        customer_id=row.customer_id,
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        tier=row.tier,
-        coverage=list(row.coverage),
-    )
+# Administration moved to sla.admin; kept importable from here for callers written before the split.
+from sla.admin import SlaAdminService  # noqa: E402
+
+__all__ = ["SlaAdminService"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, select
+from sqlalchemy import JSON, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,20 +35,37 @@ def add_outbox_job(session: AsyncSession, now: datetime, job: str, *args: Any) -
 
 
 async def relay_outbox(
-    sessions: async_sessionmaker[AsyncSession], queue: JobQueue, clock: Clock, *, limit: int = 200
+    sessions: async_sessionmaker[AsyncSession], queue: JobQueue, clock: Clock, *, batch: int = 500
 ) -> int:
-    """Queue every committed, not yet relayed outbox row; returns how many were relayed."""
-    async with sessions() as session, session.begin():
-        rows = (
-            await session.scalars(
-                select(OutboxEvent)
-                .where(OutboxEvent.relayed_at.is_(None))
-                .order_by(OutboxEvent.id)
-                .limit(limit)
+    """Queue every committed, not yet relayed outbox row; returns how many were relayed.
+
+    Each batch is claimed and marked in one statement (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
+    LOCKED) RETURNING``) and queued before that transaction commits: a crash in between relays the rows again
+    later, which is harmless because jobs are idempotent; the other order could lose a job.
+    """
+    table = OutboxEvent.__table__
+    assert isinstance(table, Table)
+    relayed = 0
+    while True:
+        async with sessions() as session, session.begin():
+            pending = (
+                select(table.c.id)
+                .where(table.c.relayed_at.is_(None))
+                .order_by(table.c.id)
+                .limit(batch)
                 .with_for_update(skip_locked=True)
+                .scalar_subquery()
             )
-        ).all()
-        for row in rows:
-            await queue.enqueue(row.job, *row.args, job_id=f"outbox-{row.id}")
-            row.relayed_at = clock.now()
-        return len(rows)
+            rows = (
+                await session.execute(
+                    update(table)
+                    .where(table.c.id.in_(pending))
+                    .values(relayed_at=clock.now())
+                    .returning(table.c.id, table.c.job, table.c.args)
+                )
+            ).all()
+            for row_id, job, args in sorted(rows):
+                await queue.enqueue(job, *args, job_id=f"outbox-{row_id}")
+        relayed += len(rows)
+        if len(rows) < batch:
+            return relayed

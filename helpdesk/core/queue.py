@@ -53,9 +53,16 @@ class InProcessJobQueue:
     """Runs jobs as asyncio tasks of this process; ``drain()`` waits for everything queued so far."""
 
     def __init__(
-        self, functions: Mapping[str, JobFunction], ctx: dict[str, Any], *, max_tries: int = 5
+        self,
+        functions: Mapping[str, JobFunction],
+        ctx: dict[str, Any],
+        *,
+        max_tries: int = 5,
+        concurrency: int = 8,
     ) -> None:
         self._functions = dict(functions)
+        # Like arq's max_jobs: a burst of a thousand jobs must not take every database connection at once.
+        self._slots = asyncio.Semaphore(concurrency)
         self._ctx = ctx
         self._max_tries = max_tries
         self._tasks: set[asyncio.Task[None]] = set()
@@ -82,7 +89,8 @@ class InProcessJobQueue:
                     await asyncio.sleep(delay)
                 ctx = {**self._ctx, "job_try": attempt, "job_id": job_id}
                 try:
-                    await function(ctx, *args)
+                    async with self._slots:
+                        await function(ctx, *args)
                     return
                 except Retry as retry:
                     delay = _retry_delay(retry)

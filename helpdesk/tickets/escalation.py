@@ -1,23 +1,25 @@
 """The escalation sweep: fire the SLA warnings and breaches that have come due, each exactly once.
 
-It selects only tickets whose ``sla_next_escalation_at`` has come (an indexed column), in batches locked with
-``FOR UPDATE SKIP LOCKED`` so several workers can sweep at once; the unique key on fired levels is the second
-guard. Its cost grows with the number of tickets due, not with the number of open tickets.
+Every recompute of a ticket schedules its coming steps (``sla_scheduled_step``, indexed by ``notify_at``); the
+sweep claims the due ones in batches with ``FOR UPDATE SKIP LOCKED`` so several workers can sweep at once,
+records them as fired (a unique key is the second guard) and queues their actions as jobs. It evaluates no
+ticket and runs a handful of set-based statements per batch: its cost grows with the number of steps due, not
+with the number of open tickets.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.accounts.models import Group, GroupMember, Role, User
 from helpdesk.accounts.principal import Principal
 from helpdesk.core.db import transaction
+from helpdesk.core.outbox import OutboxEvent
 from helpdesk.notifications.models import OutgoingMail
 from helpdesk.notifications.rendering import render_mail
 from helpdesk.notifications.service import flush_mail_jobs, queue_mail
@@ -25,63 +27,86 @@ from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit
 from helpdesk.tickets.models import Message, Ticket
 from helpdesk.tickets.rules import Channel, MessageKind, Priority
-from helpdesk.tickets.sla_sync import TicketSla, raised_priority, refresh_sla
+from helpdesk.tickets.sla_sync import raised_priority, refresh_sla
 from sla.escalation import BREACH, EscalationStep
-from sla.service import mark_fired_many, step_key
+from sla.service import claim_actions, compile_policy, fire_due_steps, load_snapshots, next_notify_at
+from sla.targets import SlaTarget
 
 log = logging.getLogger(__name__)
 SLA_ACTOR = Principal(name="SLA")
+ACTIONS_JOB = "sla_escalation_actions_job"
 
 
-async def escalate_overdue(runtime: Runtime, *, batch_size: int = 500) -> int:
-    """Fire every escalation step whose time has come; returns how many fired. Safe to run concurrently."""
+async def escalate_overdue(runtime: Runtime, *, batch_size: int = 1000) -> int:
+    """Fire every escalation step whose time has come; returns how many fired. Safe to run concurrently.
+
+    Firing records the level (once: a unique key) and queues its actions as an id-only job through the outbox;
+    ``run_escalation_actions`` then notifies, notes and re-prioritises.
+    """
     fired_total = 0
     while True:
-        fired, selected = await _sweep_batch(runtime, batch_size)
+        fired, claimed_all = await _sweep_batch(runtime, batch_size)
         fired_total += fired
-        if selected < batch_size:
+        if not claimed_all:
             break
     if fired_total:
         await runtime.after_commit()
     return fired_total
 
 
-async def _sweep_batch(runtime: Runtime, batch_size: int) -> tuple[int, int]:
+async def _sweep_batch(runtime: Runtime, batch_size: int) -> tuple[int, bool]:
+    """One batch in one transaction; returns how many fired and whether the batch was full (more may wait)."""
     now = runtime.clock.now()
-    fired = 0
     async with transaction(runtime.sessions) as session:
-        tickets = (
-            await session.scalars(
-                select(Ticket)
-                .where(Ticket.sla_next_escalation_at <= now)
-                .order_by(Ticket.sla_next_escalation_at)
-                .limit(batch_size)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        fired, tickets = await fire_due_steps(session, now, batch_size)
         if not tickets:
-            return 0, 0
+            return 0, False
+        # Each ticket's next escalation moves on to its next scheduled step (or none).
+        await session.execute(
+            update(Ticket)
+            .where(Ticket.id.in_(tickets))
+            .values(sla_next_escalation_at=next_notify_at(Ticket.id)),
+            execution_options={"synchronize_session": False},
+        )
+        outbox = OutboxEvent.__table__
+        assert isinstance(outbox, Table)
+        if fired:
+            await session.execute(
+                outbox.insert(),
+                [{"job": ACTIONS_JOB, "args": [step.id], "created_at": now} for step in fired],
+            )
+    return len(fired), len(tickets) >= batch_size
+
+
+async def run_escalation_actions(runtime: Runtime, fired_id: int) -> bool:
+    """Carry out the policy's actions for one fired level, once (the fired row's ``actions_done_at``)."""
+    now = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        fired = await claim_actions(session, fired_id, now)
+        if fired is None:
+            return False
+        ticket = await session.get(Ticket, fired.ticket_id)
+        snapshot = (await load_snapshots(session, [fired.ticket_id])).get(fired.ticket_id)
+        if ticket is None or snapshot is None:
+            return False
+        compiled = compile_policy(snapshot)
+        step = EscalationStep(
+            target=SlaTarget(fired.target),
+            level=fired.level,
+            at=fired.due_at,
+            notify_at=fired.fired_at,
+            clock_started_at=fired.clock_started_at,
+            fired=True,
+        )
         mails: list[OutgoingMail] = []
-        changed: list[Ticket] = []
-        results = await refresh_sla(session, tickets, now)
-        due = [
-            (result, step)
-            for result in results
-            for step in itertools.takewhile(lambda s: s.notify_at <= now, result.pending)
-        ]
-        # One statement records every due step; a step another worker recorded first is skipped.
-        recorded = await mark_fired_many(session, [(r.ticket.id, step) for r, step in due], now)
-        recipients = _Recipients(session)
-        for result, step in due:
-            if (result.ticket.id, step_key(step)) not in recorded:
-                continue
-            fired += 1
-            if await _act(session, runtime, result, step, now, mails, recipients):
-                changed.append(result.ticket)
-        # Re-read what fired so each ticket's next escalation moves on to the following level.
-        await refresh_sla(session, tickets, now)
+        actions: list[dict[str, Any]] = compiled.actions.get(step.level, [])
+        changed = await _act(session, runtime, ticket, actions, step, now, mails, _Recipients(session))
+        if changed or step.level == BREACH:
+            # A breach changes the target's state (what reports read); a raised priority changes deadlines.
+            await refresh_sla(session, [ticket], now)
         await flush_mail_jobs(session, now, mails)
-    return fired, len(tickets)
+    await runtime.after_commit()
+    return True
 
 
 class _Recipients:
@@ -127,15 +152,14 @@ class _Recipients:
 async def _act(
     session: AsyncSession,
     runtime: Runtime,
-    result: TicketSla,
+    ticket: Ticket,
+    actions: list[dict[str, Any]],
     step: EscalationStep,
     now: datetime,
     mails: list[OutgoingMail],
     recipients: _Recipients,
 ) -> bool:
-    """Carry out the policy's actions for ``step``; True when the ticket itself changed."""
-    ticket = result.ticket
-    actions: list[dict[str, Any]] = result.compiled.actions.get(step.level, [])
+    """Carry out ``actions`` for ``step``; True when the ticket itself changed."""
     what = _describe(ticket, step)
     changed = False
     for action in actions:

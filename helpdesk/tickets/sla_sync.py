@@ -38,6 +38,7 @@ from sla.service import (
     record_targets,
     resnapshot,
     resolve_policy,
+    schedule_steps,
     tickets_behind,
 )
 
@@ -100,6 +101,7 @@ async def refresh_sla(session: AsyncSession, tickets: Sequence[Ticket], now: dat
         results.append(TicketSla(ticket, compiled, status, pending))
     await _store(session, results)
     await record_targets(session, {r.ticket.id: r.status for r in results})
+    await schedule_steps(session, {r.ticket.id: r.pending for r in results})
     return results
 
 

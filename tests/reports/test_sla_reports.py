@@ -40,6 +40,7 @@ async def history(client, agent, clock, runtime):  # type: ignore[no-untyped-def
     await escalate_overdue(runtime)
     clock.set(at("2027-03-02T09:30:00"))
     await escalate_overdue(runtime)
+    await runtime.queue.drain()  # the breach's actions (and its recorded state) run as a job
     return answered, ignored
 
 

@@ -121,6 +121,7 @@ async def test_warning_and_breach_each_fire_once_and_notify(client, agent, clock
     clock.set(at("2027-03-02T09:00:00"))
     assert await escalate_overdue(runtime) == 1
     assert await escalate_overdue(runtime) == 0
+    await runtime.queue.drain()  # the levels' actions run as jobs after the sweep commits
     async with runtime.sessions() as session:
         kinds = sorted(
             await session.scalars(select(OutgoingMail.kind).where(OutgoingMail.to_address == agent.email))
