@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from helpdesk.channels.email.models import InboundSource, Mailbox, MailboxSecurity, ProcessedAction
 from helpdesk.core.db import transaction
-from helpdesk.core.errors import InvalidInput, NotFound
+from helpdesk.core.errors import InvalidInput, NotFound, TooLarge
 from helpdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,11 @@ async def fetch_mailbox(runtime: Runtime, mailbox_id: int) -> int:
             raw = await imap.fetch(uid)
             if raw is None:
                 continue
-            stored = await service.store(raw, InboundSource.IMAP, mailbox=mailbox.name)
+            try:
+                stored = await service.store(raw, InboundSource.IMAP, mailbox=mailbox.name)
+            except TooLarge as exc:  # left unseen on the server, where a person can still read it
+                error = f"message uid {uid.decode()} left on the server: {exc.detail}"
+                continue
             stored_new += int(stored.created)
             await imap.mark_done(uid)
     except (OSError, imaplib.IMAP4.error, ImapError) as exc:
