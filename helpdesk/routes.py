@@ -41,6 +41,7 @@ def api_router() -> Router:
 def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.core.errors import DomainError
     from helpdesk.field.api import ical_router
+    from helpdesk.web.admin import AdminPages
     from helpdesk.web.agent import AgentConsole
     from helpdesk.web.agent_ticket import AgentTicketPages
     from helpdesk.web.auth import AuthPages
@@ -62,6 +63,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             AgentTicketPages,
             ManagerDashboard,
             TechnicianPages,
+            AdminPages,
         ],
         exception_handlers={DomainError: web_error_handler},
     )

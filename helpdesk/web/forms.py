@@ -40,7 +40,29 @@ def convert(payload: dict[str, Any], schema: type[T], aliases: dict[str, str] | 
         message = str(exc)
         match = _AT.search(message)
         path = match.group(1) if match else ""
-        raise FormErrors({field_name(path, aliases) if path else "": _AT.sub("", message)}) from exc
+        name = field_name(path, aliases) if path else ""
+        raise FormErrors({name: humane(_AT.sub("", message), name)}) from exc
+
+
+_RULES = (
+    (re.compile(r"^Expected `str` matching regex.*"), "has an invalid format"),
+    (re.compile(r"^Expected `str` of length <= (\d+)$"), r"at most \1 characters"),
+    (re.compile(r"^Expected `str` of length >= (\d+)$"), r"at least \1 characters"),
+    (re.compile(r"^Expected `(?:int|float)` >= (\S+)$"), r"must be at least \1"),
+    (re.compile(r"^Expected `(?:int|float)` > (\S+)$"), r"must be more than \1"),
+    (re.compile(r"^Expected `(?:int|float)` <= (\S+)$"), r"must be at most \1"),
+    (re.compile(r"^Object missing required field `(\w+)`$"), r"\1 is required"),
+)
+
+
+def humane(message: str, name: str = "") -> str:
+    """msgspec's message in words for a form: "must be at least 1" rather than "Expected `int` >= 1"."""
+    if "email" in name and "matching regex" in message:
+        return "not a valid e-mail address"
+    for pattern, replacement in _RULES:
+        if pattern.match(message):
+            return pattern.sub(replacement, message)
+    return message
 
 
 def errors_of(exc: DomainError, aliases: dict[str, str] | None = None) -> dict[str, str]:

@@ -29,7 +29,8 @@ async def test_manager_sees_charts_and_downloads_each_csv(
         assert exported.status_code == 200, (chart, exported.text)
         assert exported.headers["content-type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(exported.text)))
-        assert rows and rows[0], chart
+        assert rows, chart
+        assert rows[0], chart
     backlog = list(csv.reader(io.StringIO((await client.get("/manager/export/backlog.csv")).text)))
     assert ["—", "P3", "2"] in backlog
 
