@@ -30,9 +30,11 @@ MAIL_SYSTEM = Principal(name="mail")
 
 
 def db_text(value: str) -> str:
-    """Text the database accepts: lone surrogates (raw 8-bit bytes the parser could not decode, e.g. in an
-    address) become U+FFFD."""
-    return value.encode("utf-8", "replace").decode("utf-8") if value.isascii() is False else value
+    """Text every database accepts: lone surrogates (raw 8-bit bytes the parser could not decode, e.g. in an
+    address) become "?", and NUL characters (PostgreSQL refuses them in text) are removed."""
+    if not value.isascii():
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value.replace("\x00", "")
 
 
 class AlreadyProcessed(Exception):
@@ -63,8 +65,8 @@ class Recorder:
     def full_html(self) -> str:
         """The whole mail (quoted history included) for the message's HTML view; already sanitised."""
         if self.mail.body_html:
-            return self.mail.body_html
-        return text_to_html(self.mail.body_text)
+            return db_text(self.mail.body_html)
+        return text_to_html(db_text(self.mail.body_text))
 
     def hook(
         self,
@@ -155,21 +157,23 @@ class Recorder:
         actor = Principal(customer_id=author.id, name=author.name or author.email) if author else MAIL_SYSTEM
         for attachment in self.mail.attachments:
             if attachment.content is None:
-                self.note(f"attachment {attachment.filename!r} not kept: {attachment.skipped_reason}")
+                self.note(
+                    db_text(f"attachment {attachment.filename!r} not kept: {attachment.skipped_reason}")
+                )
                 continue
             try:
                 await service.attach_in(
                     session,
                     actor,
                     ticket,
-                    filename=attachment.filename,
+                    filename=db_text(attachment.filename),
                     content_type=attachment.content_type,
                     data=attachment.content,
                     message_id=message.id,
                     content_id=attachment.content_id,
                 )
             except DomainError as error:  # limits are checked before anything is written
-                self.note(f"attachment {attachment.filename!r} not kept: {error.detail}")
+                self.note(db_text(f"attachment {attachment.filename!r} not kept: {error.detail}"))
 
     async def _mark_bouncing(self, session: AsyncSession, ticket: Ticket) -> None:
         now = self.runtime.clock.now()

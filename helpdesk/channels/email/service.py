@@ -191,7 +191,7 @@ class MailService:
             )
         await self.tickets.open(
             _principal(customer, shares),
-            TicketCreate(subject=mail.subject or NO_SUBJECT, description=_text(mail.body_text)),
+            TicketCreate(subject=db_text(mail.subject) or NO_SUBJECT, description=_text(mail.body_text)),
             channel=Channel.EMAIL,
             body_html=recorder.full_html(),
             acknowledge=acknowledge,
@@ -213,7 +213,7 @@ class MailService:
             )
             await self.tickets.add_system_message(
                 ticket_id,
-                body=f"[{label}] {mail.subject}\n\n{_text(mail.reply_text or mail.body_text)}",
+                body=_text(f"[{label}] {mail.subject}\n\n{mail.reply_text or mail.body_text}"),
                 body_html=recorder.full_html(),
                 channel=Channel.EMAIL,
                 author_customer_id=customer.id,
@@ -242,7 +242,7 @@ class MailService:
         failed = ", ".join(r.address for r in report.recipients) if report else ""
         await self.tickets.add_system_message(
             ticket_id,
-            body=f"[delivery failure] {mail.subject}\n{failed}\n\n{mail.body_text}".strip(),
+            body=_text(f"[delivery failure] {mail.subject}\n{failed}\n\n{mail.body_text}"),
             body_html=recorder.full_html(),
             channel=Channel.EMAIL,
             within=recorder.hook(InboundOutcome.BOUNCE, bounced=True),
@@ -288,7 +288,7 @@ class MailService:
                 .where(InboundMail.id == inbound_id, InboundMail.status == InboundStatus.PENDING.value)
                 .values(
                     status=InboundStatus.FLAGGED.value,
-                    flag_reason=reason[:2000],
+                    flag_reason=db_text(reason)[:2000],
                     processed_at=now,
                     from_address=sender or None,
                     auto_submitted=bool(mail is not None and mail.auto_submitted),
@@ -300,7 +300,7 @@ class MailService:
 
     async def _record_failure(self, inbound_id: int, error: Exception, *, final: bool) -> None:
         detail = error.detail if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
-        values: dict[str, Any] = {"flag_reason": f"processing failed: {detail}"[:2000]}
+        values: dict[str, Any] = {"flag_reason": db_text(f"processing failed: {detail}")[:2000]}
         if final:
             values.update(status=InboundStatus.FAILED.value, processed_at=self.runtime.clock.now())
         async with transaction(self.runtime.sessions) as session:
@@ -321,4 +321,4 @@ def _principal(customer: Customer, shares: bool) -> Principal:
 
 
 def _text(text: str) -> str:
-    return text.strip()[:100_000] or EMPTY_BODY
+    return db_text(text).strip()[:100_000] or EMPTY_BODY

@@ -249,10 +249,10 @@ async def test_over_the_auto_reply_cap_tickets_open_unanswered_and_over_the_tick
     make_client,
 ) -> None:  # type: ignore[no-untyped-def]
     async with make_client(mail_auto_reply_cap=2, mail_new_ticket_cap_per_day=3) as (_, runtime):
-        outcomes = [(await deliver(runtime, make_mail(subject=f"Problem {n}")))[1] for n in range(5)]
-        assert outcomes == ["new_ticket"] * 3 + ["flagged"] * 2
+        delivered = [await deliver(runtime, make_mail(subject=f"Problem {n}")) for n in range(5)]
+        assert [outcome for _, outcome in delivered] == ["new_ticket"] * 3 + ["flagged"] * 2
         assert len(await outgoing(runtime, "ticket_acknowledgement")) == 2
-        rows = [await inbound(runtime, i) for i in range(1, 6)]
+        rows = [await inbound(runtime, inbound_id) for inbound_id, _ in delivered]
         assert "not acknowledged" in (rows[2].flag_reason or "")
         assert all(r.raw for r in rows)  # over a cap the mail is still stored
         assert "cap of 3 new tickets" in (rows[4].flag_reason or "")
