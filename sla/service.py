@@ -179,14 +179,17 @@ def attach_policy(
     return row
 
 
-async def record_targets(session: AsyncSession, statuses: Mapping[int, SlaStatus]) -> None:
+async def record_targets(
+    session: AsyncSession, statuses: Mapping[int, SlaStatus], *, replace: bool = True
+) -> None:
     """Store each target's state for reporting (replacing the previous states of these tickets).
 
     One DELETE for all the tickets and one batched INSERT: a sweep refreshes hundreds of tickets at a time.
     """
     if not statuses:
         return
-    await session.execute(delete(TargetStateRow).where(TargetStateRow.ticket_id.in_(list(statuses))))
+    if replace:
+        await session.execute(delete(TargetStateRow).where(TargetStateRow.ticket_id.in_(list(statuses))))
     session.add_all(
         TargetStateRow(
             ticket_id=ticket_id,
@@ -279,11 +282,15 @@ async def mark_fired_many(
     return recorded
 
 
-async def schedule_steps(session: AsyncSession, pending: Mapping[int, Sequence[EscalationStep]]) -> None:
-    """Replace the scheduled (not yet fired) escalation steps of these tickets."""
+async def schedule_steps(
+    session: AsyncSession, pending: Mapping[int, Sequence[EscalationStep]], *, replace: bool = True
+) -> None:
+    """Replace the scheduled (not yet fired) escalation steps of these tickets (``replace=False``: new
+    tickets, which have none yet)."""
     if not pending:
         return
-    await session.execute(delete(ScheduledStepRow).where(ScheduledStepRow.ticket_id.in_(list(pending))))
+    if replace:
+        await session.execute(delete(ScheduledStepRow).where(ScheduledStepRow.ticket_id.in_(list(pending))))
     rows = [
         {
             "ticket_id": ticket_id,

@@ -79,11 +79,22 @@ class AccountService:
             )
 
     async def principal_from_api_token(self, token: str) -> Principal | None:
+        """The active staff user behind an unrevoked token (one query: this runs on every API call)."""
         async with self.runtime.sessions() as session:
-            row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
-            if row is None or row.revoked_at is not None:
+            user = await session.scalar(
+                select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(
+                    ApiToken.token_hash == token_hash(token),
+                    ApiToken.revoked_at.is_(None),
+                    User.is_active.is_(True),
+                )
+            )
+            if user is None:
                 return None
-            return await self._principal_for(session, user_id=row.user_id, customer_id=None, csrf=None)
+            return Principal(
+                user_id=user.id, role=Role(user.role), name=user.name, csrf_token=None, language=user.language
+            )
 
     async def _principal_for(
         self, session: AsyncSession, *, user_id: int | None, customer_id: int | None, csrf: str | None

@@ -136,17 +136,15 @@ async def send_mail(runtime: Runtime, mail_id: int, attempt: int) -> bool:
     mail failed with the reason, where the agents can see it.
     """
     settings = runtime.settings
+    if not settings.mail_enabled:
+        # Mail stays in the outbox table (the demo without an SMTP server); nothing to read.
+        return False
     retry: Retry | None = None
     async with runtime.sessions() as session:
         mail = await session.scalar(
             select(OutgoingMail).where(OutgoingMail.id == mail_id).with_for_update(skip_locked=True)
         )
-        if (
-            mail is None
-            or mail.sent_at is not None
-            or mail.failed_at is not None
-            or not settings.mail_enabled
-        ):
+        if mail is None or mail.sent_at is not None or mail.failed_at is not None:
             return False
         mail.attempts += 1
         try:

@@ -16,7 +16,7 @@ from helpdesk.runtime import RuntimeDep
 from helpdesk.tickets.attachments import AttachmentService
 from helpdesk.tickets.models import Attachment
 from helpdesk.tickets.queries import TicketQueries
-from helpdesk.tickets.rules import Channel, Priority, TicketStatus
+from helpdesk.tickets.rules import Channel, Priority, TicketStatus, normalise_tags
 from helpdesk.tickets.schemas import (
     AttachmentRead,
     MessageCreate,
@@ -86,7 +86,8 @@ class TicketController(Controller):
         ticket = await TicketService(runtime).open_ticket(
             principal, data, channel=Channel.API, client=client_key(request)
         )
-        return await TicketQueries(runtime).get_ticket_read(ticket.id)
+        # The ticket in hand is what was committed: no need to read it back.
+        return ticket_read(ticket, sorted(normalise_tags(data.tags)), runtime.settings.base_url)
 
     @get("/", summary="List tickets, most urgent first")
     async def list_tickets(

@@ -17,6 +17,7 @@ from helpdesk.accounts.security import new_token
 from helpdesk.core import live
 from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from helpdesk.core.outbox import add_outbox_job
 from helpdesk.customers.models import Customer
 from helpdesk.customers.service import find_or_create_customer
 from helpdesk.notifications.models import OutgoingMail
@@ -128,14 +129,15 @@ class TicketService:
             audit.record(
                 session, now, principal, ticket_id=ticket.id, field="created", old=None, new=ticket.status
             )
-            start_sla(session, ticket, resolved, now)
-            await refresh_sla(session, [ticket], now)
+            await start_sla(session, ticket, resolved, now)
             if within is not None:
                 await session.flush()
                 await within(session, ticket, message)
             if acknowledge:
                 mails.append(await self._acknowledgement(session, now, ticket, customer))
             await flush_mail_jobs(session, now, mails)
+            # Knowledge-base suggestions for the agent, computed once the ticket is committed.
+            add_outbox_job(session, now, "suggest_for_ticket_job", ticket.id)
         await self.runtime.after_commit()
         await live.announce(self.runtime, "created", [ticket.id])
         return ticket, message
@@ -423,7 +425,7 @@ class TicketService:
         )
         customer = await session.get(Customer, closed.customer_id)
         assert customer is not None
-        start_sla(session, ticket, await policy_for_new_ticket(session, customer, now), now)
+        await start_sla(session, ticket, await policy_for_new_ticket(session, customer, now), now)
         return ticket
 
     async def _staff_message(

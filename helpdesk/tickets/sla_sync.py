@@ -8,7 +8,7 @@ the ticket's ``version``: only a change a person could see makes another agent's
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,10 +25,12 @@ from helpdesk.tickets import audit
 from helpdesk.tickets.models import AuditEvent, Message, Ticket
 from helpdesk.tickets.rules import OPEN_STATUSES, MessageKind, Priority
 from sla.escalation import EscalationStep
+from sla.models import TicketSlaRow
 from sla.rules import SlaStatus, StatusChange, TicketTimeline, evaluate_sla
 from sla.schemas import PauseRead, TargetRead, TicketSlaRead
 from sla.service import (
     CompiledPolicy,
+    FiredKey,
     ResolvedPolicy,
     attach_policy,
     compile_policy,
@@ -71,8 +73,18 @@ def raised_priority(priority: Priority, levels: int) -> Priority:
     return order[max(0, order.index(priority) - levels)]
 
 
-def start_sla(session: AsyncSession, ticket: Ticket, resolved: ResolvedPolicy, now: datetime) -> None:
-    attach_policy(session, ticket.id, resolved, now)
+async def start_sla(session: AsyncSession, ticket: Ticket, resolved: ResolvedPolicy, now: datetime) -> None:
+    """Give a ticket created in this transaction its policy and first deadlines.
+
+    A new ticket has no history, nothing fired and nothing stored yet, so its timeline is built in memory and
+    nothing is read back or deleted (the intake path: a handful of statements fewer per ticket).
+    """
+    snapshot = attach_policy(session, ticket.id, resolved, now)
+    timeline = TicketTimeline(
+        created_at=ticket.created_at, priority=ticket.priority, initial_status=ticket.status
+    )
+    await session.flush()
+    await _evaluate_and_store(session, [ticket], {ticket.id: snapshot}, {ticket.id: timeline}, {}, fresh=True)
 
 
 async def refresh_sla(session: AsyncSession, tickets: Sequence[Ticket], now: datetime) -> list[TicketSla]:
@@ -84,6 +96,19 @@ async def refresh_sla(session: AsyncSession, tickets: Sequence[Ticket], now: dat
     snapshots = await load_snapshots(session, ids)
     timelines = await _timelines(session, [t for t in tickets if t.id in snapshots])
     fired = await fired_levels(session, snapshots)
+    return await _evaluate_and_store(session, tickets, snapshots, timelines, fired, now=now)
+
+
+async def _evaluate_and_store(
+    session: AsyncSession,
+    tickets: Sequence[Ticket],
+    snapshots: Mapping[int, TicketSlaRow],
+    timelines: Mapping[int, TicketTimeline],
+    fired: Mapping[int, set[FiredKey]],
+    *,
+    now: datetime | None = None,
+    fresh: bool = False,
+) -> list[TicketSla]:
     results = []
     for ticket in tickets:
         snapshot = snapshots.get(ticket.id)
@@ -94,14 +119,14 @@ async def refresh_sla(session: AsyncSession, tickets: Sequence[Ticket], now: dat
             compiled.policy,
             compiled.calendar,
             timelines[ticket.id],
-            now,
+            now or ticket.created_at,
             notification_calendar=compiled.notification_calendar,
         )
-        pending = pending_steps(status, fired[ticket.id])
+        pending = pending_steps(status, fired.get(ticket.id, set()))
         results.append(TicketSla(ticket, compiled, status, pending))
     await _store(session, results)
-    await record_targets(session, {r.ticket.id: r.status for r in results})
-    await schedule_steps(session, {r.ticket.id: r.pending for r in results})
+    await record_targets(session, {r.ticket.id: r.status for r in results}, replace=not fresh)
+    await schedule_steps(session, {r.ticket.id: r.pending for r in results}, replace=not fresh)
     return results
 
 
