@@ -7,6 +7,7 @@ idempotent, so a row relayed twice changes nothing.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from helpdesk.core.clock import Clock
 from helpdesk.core.db import Base, IntPK
 from helpdesk.core.queue import JobQueue
+
+log = logging.getLogger(__name__)
 
 
 class OutboxEvent(Base):
@@ -65,7 +68,12 @@ async def relay_outbox(
                 )
             ).all()
             for row_id, job, args in sorted(rows):
-                await queue.enqueue(job, *args, job_id=f"outbox-{row_id}")
+                try:
+                    await queue.enqueue(job, *args, job_id=f"outbox-{row_id}")
+                except LookupError:
+                    # A job this process does not know (a newer API than this worker): one bad row must not
+                    # hold up the rest. Anything else (Redis down) rolls the batch back for a later relay.
+                    log.error("outbox row %s names unknown job %r; not relayed", row_id, job)
         relayed += len(rows)
         if len(rows) < batch:
             return relayed
