@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,7 +34,7 @@ def _options(title: str) -> dict[str, object]:
         "js": [],
         "disable_xml_declaration": True,
         "width": 640,
-        "height": 320,
+        "height": 360,
         "explicit_size": False,
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 4,
@@ -69,7 +70,15 @@ def bars(
     title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]], *, stacked: bool = False
 ) -> Markup:
     kind = pygal.StackedBar if stacked else pygal.Bar
-    chart = kind(**_options(title))
+    columns = [list(v) for v in series.values()]
+    top = (
+        max((sum(c) for c in zip(*columns, strict=True)), default=0)
+        if stacked
+        else max((max(c, default=0) for c in columns), default=0)
+    )
+    # Counts: whole-number ticks, about five of them.
+    step = max(1, math.ceil(top / 5))
+    chart = kind(**_options(title), y_labels=list(range(0, int(top) + step + 1, step)))
     chart.x_labels = list(labels)
     for name, values in series.items():
         chart.add(name, list(values))

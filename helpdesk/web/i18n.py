@@ -137,3 +137,33 @@ def configure_jinja(engine: Any) -> None:
     env.filters["duration"] = _duration_filter
     env.filters["countdown"] = _countdown_filter
     env.globals["LOCALES"] = [(code, language_name(code)) for code in LOCALES]
+
+
+def N_(message: str) -> str:
+    return message
+
+
+# Codes the pages show through ``_(code)``: listed so that extraction puts them in the catalogs.
+CODE_MESSAGES = (
+    N_("new"),
+    N_("open"),
+    N_("pending_customer"),
+    N_("pending_internal"),
+    N_("resolved"),
+    N_("closed"),
+    N_("web"),
+    N_("email"),
+    N_("api"),
+    N_("phone"),
+    N_("admin"),
+    N_("manager"),
+    N_("agent"),
+    N_("technician"),
+    N_("mon"),
+    N_("tue"),
+    N_("wed"),
+    N_("thu"),
+    N_("fri"),
+    N_("sat"),
+    N_("sun"),
+)

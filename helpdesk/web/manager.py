@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from litestar import Controller, Response, get
 from litestar.params import FromPath
 from litestar.response import Template
@@ -102,7 +103,10 @@ class ManagerDashboard(Controller):
         for point in points:
             for t in point.targets:
                 series.setdefault(target_names.get(t.target, t.target), []).append(t.compliance_percent)
-        backlog = await queries.backlog(filters)
+        backlog = [
+            msgspec.structs.replace(c, queue=_("No queue")) if c.queue == "—" else c
+            for c in await queries.backlog(filters)
+        ]
         queues = sorted({c.queue for c in backlog})
         priorities = sorted({c.priority for c in backlog})
         counts = {(c.queue, c.priority): c.count for c in backlog}

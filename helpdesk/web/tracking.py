@@ -75,7 +75,8 @@ class TrackingPages(Controller):
         body = str(form.get("body", "")).strip()
         tracking = TrackingService(runtime)
         if not body:
-            message_text = gettext_for(request, principal)("Write a message first.")
+            _ = gettext_for(request, principal)
+            message_text = _("Write a message first.")
             return await tracking_page(
                 request, principal, runtime, token, status_code=422, error=message_text, draft=body
             )
