@@ -15,6 +15,7 @@ from helpdesk.app import create_app
 from helpdesk.customers.models import Customer
 from helpdesk.customers.schemas import CustomerCreate, OrganisationCreate
 from helpdesk.customers.service import CustomerService
+from helpdesk.notifications.models import OutgoingMail
 
 pytestmark = pytest.mark.integration
 
@@ -85,9 +86,13 @@ MATRIX: dict[tuple[str, str], dict[str, str | None]] = {
     ("GET", "/api/v1/track/{token:str}"): PUBLIC,
     # A technician's own jobs: for anyone else there is no technician to look up.
     ("GET", "/api/v1/dispatch/my-jobs"): row("401 - - - - - - 401"),
+    # The knowledge base is read by everyone (published public articles for customers and the anonymous).
+    ("GET", "/api/v1/kb/articles"): row("2xx 2xx 2xx 2xx 2xx 2xx 2xx 401"),
+    ("GET", "/api/v1/kb/search"): row("2xx 2xx 2xx 2xx 2xx 2xx 2xx 401"),
+    ("GET", "/api/v1/kb/suggest"): row("2xx 2xx 2xx 2xx 2xx 2xx 2xx 401"),
 }
-# Owned by the dispatch, SLA, reports and e-mail channel work: exempt from the row requirement here.
-OTHER_DOMAINS = ("/api/v1/dispatch/", "/api/v1/sla/", "/api/v1/reports/", "/api/v1/mail/")
+# Owned by the dispatch, SLA, reports, e-mail channel and knowledge-base work: exempt from the row requirement here.
+OTHER_DOMAINS = ("/api/v1/dispatch/", "/api/v1/sla/", "/api/v1/reports/", "/api/v1/mail/", "/api/v1/kb/")
 
 
 def api_routes() -> set[tuple[str, str]]:
@@ -124,13 +129,17 @@ class World:
 
 
 async def _customer_headers(client, runtime, address, organisation_id=None):  # type: ignore[no-untyped-def]
-    from conftest import magic_link_token
-
     await CustomerService(runtime).create_customer(
         CustomerCreate(email=address, name=address.split("@")[0], organisation_id=organisation_id)
     )
     await client.post("/api/v1/auth/magic-link", json={"email": address})
-    redeemed = await client.get(f"/portal/magic/{await magic_link_token(runtime, address)}")
+    async with runtime.sessions() as session:
+        body = await session.scalar(
+            select(OutgoingMail.body_text)
+            .where(OutgoingMail.to_address == address)
+            .order_by(OutgoingMail.id.desc())
+        )
+    redeemed = await client.get("/portal/magic/" + body.rsplit("/portal/magic/", 1)[1].split()[0])
     cookie = redeemed.cookies["hd_session"]
     client.cookies.clear()
     me = await client.get("/api/v1/auth/me", headers={"Cookie": f"hd_session={cookie}"})

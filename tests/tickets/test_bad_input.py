@@ -23,7 +23,8 @@ def assert_error(response, status, field):  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) <= {"code", "detail", "field"}
-    assert body["code"] and body["detail"]
+    assert body["code"]
+    assert body["detail"]
     assert body.get("field") == field, body
 
 
