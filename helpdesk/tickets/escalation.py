@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.accounts.models import Group, GroupMember, Role, User
 from helpdesk.accounts.principal import Principal
+from helpdesk.core import live
 from helpdesk.core.db import transaction
 from helpdesk.core.outbox import OutboxEvent
 from helpdesk.notifications.models import OutgoingMail
@@ -106,6 +107,7 @@ async def run_escalation_actions(runtime: Runtime, fired_id: int) -> bool:
             await refresh_sla(session, [ticket], now)
         await flush_mail_jobs(session, now, mails)
     await runtime.after_commit()
+    await live.announce(runtime, "escalated", [fired.ticket_id], level=fired.level)
     return True
 
 
