@@ -23,6 +23,8 @@ from helpdesk.tickets.views import attachments_for, messages_for, tags_for, tick
 from sla.schemas import TicketSlaRead
 
 MAX_PAGE = 200
+# Past this many matches the queue says "10,000+" rather than counting every row.
+COUNT_CAP = 10_000
 
 
 class TicketQueries:
@@ -38,7 +40,9 @@ class TicketQueries:
         query = _visible(select(Ticket), principal)
         query = _filtered(query, filters)
         async with self.runtime.sessions() as session:
-            total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+            # Counting a whole million-ticket queue costs more than the page itself: count up to a cap.
+            counted = query.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+            total = int(await session.scalar(select(func.count()).select_from(counted)) or 0)
             rows = (
                 await session.scalars(
                     query.order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.priority, Ticket.id)
@@ -50,7 +54,8 @@ class TicketQueries:
         base = self.runtime.settings.base_url
         return TicketPage(
             items=[ticket_read(t, tags.get(t.id, []), base) for t in rows],
-            total=int(total or 0),
+            total=min(total, COUNT_CAP),
+            total_capped=total > COUNT_CAP,
             limit=limit,
             offset=offset,
         )

@@ -113,9 +113,11 @@ class TicketDetail(TicketRead, kw_only=True):
 
 class TicketPage(msgspec.Struct, kw_only=True):
     items: list[TicketRead]
+    # Exact up to 10,000; beyond that ``total_capped`` is true and ``total`` is 10,000.
     total: int
     limit: int
     offset: int
+    total_capped: bool = False
 
 
 class TrackingView(msgspec.Struct, kw_only=True):

@@ -74,3 +74,13 @@ async def test_stale_version_gets_409_that_says_so(client, agent):  # type: igno
     assert second.status_code == 409
     assert second.json()["code"] == "stale_version"
     assert "changed by someone else" in second.json()["detail"]
+
+
+async def test_queue_counts_matches_only_up_to_a_cap(client, agent, monkeypatch):  # type: ignore[no-untyped-def]
+    from helpdesk.tickets import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    for index in range(3):
+        await open_ticket(client, agent, customer_email=f"c{index}@example.com")
+    page = (await client.get("/api/v1/tickets?limit=1", headers=agent.headers)).json()
+    assert (page["total"], page["total_capped"], len(page["items"])) == (2, True, 1)
