@@ -44,6 +44,7 @@ def create_app(
     from helpdesk.routes import api_router, web_routes
     from helpdesk.web.i18n import configure_jinja
     from helpdesk.web.live import connect_publisher, live_channels
+    from knowledge_base.live_index import close_live_index, live_index
 
     channels, close_channels = live_channels(settings or Settings.from_env())
 
@@ -54,6 +55,7 @@ def create_app(
         )
         app.state.runtime = runtime
         connect_publisher(channels, runtime)
+        live_index(runtime)  # the knowledge-base index builds in the background, answering meanwhile
         stop = asyncio.Event()
         cron_task = None
         if run_crons and isinstance(runtime.queue, InProcessJobQueue):
@@ -66,6 +68,7 @@ def create_app(
             stop.set()
             if cron_task is not None:
                 await cron_task
+            await close_live_index(runtime)
             await stop_runtime(runtime)
 
     def provide_runtime(state: State) -> Runtime:

@@ -10,6 +10,7 @@ from helpdesk.feedback import models as feedback_models
 from helpdesk.notifications import models as notifications_models
 from helpdesk.tickets import models as tickets_models
 from helpdesk.web import models as web_models
+from knowledge_base import models as kb_models
 from sla import models as sla_models
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "customers_models",
     "dispatch_models",
     "feedback_models",
+    "kb_models",
     "mail_models",
     "notifications_models",
     "outbox",

@@ -13,6 +13,7 @@ def api_router() -> Router:
     from helpdesk.field.api import dispatch_router
     from helpdesk.reports.api import SlaReportController
     from helpdesk.tickets.api import TicketController, download_attachment, track_ticket
+    from knowledge_base.api import ArticleController, KnowledgeSearchController
     from sla.api import CalendarController, ContractController, PolicyController, recompute_policy
 
     return Router(
@@ -34,6 +35,8 @@ def api_router() -> Router:
             SlaReportController,
             InboundMailController,
             dispatch_router(),
+            ArticleController,
+            KnowledgeSearchController,
         ],
     )
 

@@ -45,6 +45,7 @@ def jobs() -> list[JobFunction]:
     from helpdesk.field.jobs import mirror_work_order_events_job, notify_appointments_job
     from helpdesk.notifications.jobs import send_mail_job
     from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job, sla_escalation_actions_job
+    from knowledge_base.jobs import refresh_kb_boosts_job, suggest_for_ticket_job
 
     return [
         relay_outbox_job,
@@ -59,17 +60,21 @@ def jobs() -> list[JobFunction]:
         process_inbound_mail_job,
         fetch_mailbox_job,
         fetch_all_mailboxes_job,
+        suggest_for_ticket_job,
+        refresh_kb_boosts_job,
     ]
 
 
 def crons() -> list[CronJob]:
     from helpdesk.channels.email.jobs import fetch_all_mailboxes_job
     from helpdesk.tickets.jobs import escalate_overdue_job
+    from knowledge_base.jobs import refresh_kb_boosts_job
 
     return [
         CronJob(relay_outbox_job, 60),
         CronJob(escalate_overdue_job, 60),
         CronJob(fetch_all_mailboxes_job, 60),
+        CronJob(refresh_kb_boosts_job, 300),
     ]
 
 
@@ -79,14 +84,18 @@ def job_functions() -> dict[str, JobFunction]:
 
 async def _on_startup(ctx: dict[str, Any]) -> None:
     from helpdesk.runtime import start_runtime
+    from knowledge_base.live_index import live_index
 
     ctx["runtime"] = await start_runtime(Settings.from_env())
+    live_index(ctx["runtime"])  # the knowledge-base index builds in the background
 
 
 async def _on_shutdown(ctx: dict[str, Any]) -> None:
     from helpdesk.runtime import stop_runtime
+    from knowledge_base.live_index import close_live_index
 
     if "runtime" in ctx:
+        await close_live_index(ctx["runtime"])
         await stop_runtime(ctx["runtime"])
 
 

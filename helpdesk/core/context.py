@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk.core.clock import Clock
 from helpdesk.core.queue import JobQueue
+from helpdesk.core.ratelimit import RateLimiter
 from helpdesk.core.settings import Settings
 
 
@@ -19,6 +20,7 @@ class AppContext(Protocol):
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     queue: JobQueue
+    rate_limiter: RateLimiter
     extras: dict[str, Any]
 
     async def after_commit(self) -> None: ...
