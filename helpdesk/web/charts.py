@@ -42,6 +42,7 @@ def _options(title: str) -> dict[str, object]:
         "print_values": False,
         "no_data_text": "—",
         "margin": 12,
+        "margin_bottom": 30,
     }
 
 
@@ -78,7 +79,8 @@ def bars(
     )
     # Counts: whole-number ticks, about five of them.
     step = max(1, math.ceil(top / 5))
-    chart = kind(**_options(title), y_labels=list(range(0, int(top) + step + 1, step)))
+    ticks = {"y_labels": list(range(0, int(top) + step + 1, step))} if columns and labels else {}
+    chart = kind(**_options(title), **ticks)
     chart.x_labels = list(labels)
     for name, values in series.items():
         chart.add(name, list(values))

@@ -59,3 +59,10 @@ async def test_portal_speaks_russian_to_a_russian_browser_and_switches_on_reques
     assert switched.status_code in (302, 303)
     again = await client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
     assert "How can we help?" in again.text
+
+
+def test_charts_render_without_any_data() -> None:
+    from helpdesk.web import charts
+
+    assert "<svg" in charts.bars("Backlog", [], {}, stacked=True)
+    assert "<svg" in charts.line("Compliance", ["01.03"], {"First response": [None]}, percent=True)
