@@ -81,12 +81,11 @@ class PlanEditService:
                 for o in orders
                 if WorkOrderStatus(o.status) in STARTED and o.technician_id
             }
-            day = build_problem(
-                row.day, techs, orders, travel_provider(self.context), pinned=started, day_start=row.day_start
-            )
             plan = plan_from_rows(row.routes, visits, row.unscheduled)
-            moved, ix = await asyncio.to_thread(_apply_move, day, plan, data)
-            violations = await asyncio.to_thread(validate_plan, day.problem, moved, ix)
+            with travel_provider(self.context) as travel:
+                day = build_problem(row.day, techs, orders, travel, pinned=started, day_start=row.day_start)
+                moved, ix = await asyncio.to_thread(_apply_move, day, plan, data)
+                violations = await asyncio.to_thread(validate_plan, day.problem, moved, ix)
             if violations:
                 raise InvalidMove(violations)
             await session.execute(delete(PlanVisitRow).where(PlanVisitRow.plan_id == plan_id))

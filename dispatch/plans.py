@@ -8,7 +8,9 @@ A plan row reports its progress (queued → running → done | failed, with coun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 
@@ -47,12 +49,16 @@ class PlanStatus:
     SUPERSEDED = "superseded"
 
 
-def travel_provider(context: AppContext) -> TravelProvider:
-    """OSRM when ``HELPDESK_OSRM_URL`` is set, else great-circle distance with a road factor."""
+@contextlib.contextmanager
+def travel_provider(context: AppContext) -> Iterator[TravelProvider]:
+    """OSRM when ``HELPDESK_OSRM_URL`` is set (its HTTP client closed afterwards), else great-circle distance
+    with a road factor."""
     url = context.settings.osrm_url
-    if url:
-        return OsrmTravel(httpx.Client(base_url=url, timeout=30))
-    return HaversineTravel()
+    if not url:
+        yield HaversineTravel()
+        return
+    with httpx.Client(base_url=url, timeout=30) as client:
+        yield OsrmTravel(client)
 
 
 async def load_plan(session: AsyncSession, plan_id: int) -> PlanRow:
@@ -198,12 +204,12 @@ class PlanService:
                 orders = await _orders(session, ids | set(row.emergency_ids))
             else:
                 orders = await _plannable_orders(session, row.day)
-        travel = travel_provider(self.context)
-        if row.kind == "replan":
-            result, day = await asyncio.to_thread(_replan, row, base, base_visits, techs, orders, travel)
-        else:
-            day = build_problem(row.day, techs, orders, travel)
-            result = await asyncio.to_thread(plan_day, day.problem, row.time_limit_seconds)
+        with travel_provider(self.context) as travel:
+            if row.kind == "replan":
+                result, day = await asyncio.to_thread(_replan, row, base, base_visits, techs, orders, travel)
+            else:
+                day = build_problem(row.day, techs, orders, travel)
+                result = await asyncio.to_thread(plan_day, day.problem, row.time_limit_seconds)
         await self._store(plan_id, day, result, len(orders))
 
     async def _store(self, plan_id: int, day: DayProblem, plan: Plan, order_count: int) -> None:

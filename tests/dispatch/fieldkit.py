@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
 from helpdesk.runtime import Runtime
+
+
+@pytest.fixture(autouse=True)
+async def drain_jobs(runtime: Runtime) -> AsyncIterator[None]:
+    """Imported by each module: jobs a test queued last finish before the tables are emptied."""
+    yield
+    await runtime.queue.drain()  # type: ignore[attr-defined]
+
 
 WEEKDAYS_8_TO_17 = {day: ["08:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 BERLIN = (52.52, 13.405)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from fieldkit import make_technician, make_work_order, plan_day, publish
+from fieldkit import (
+    drain_jobs,  # noqa: F401  (an autouse fixture)
+    make_technician,
+    make_work_order,
+    plan_day,
+    publish,
+)
 from icalendar import Calendar
 
 pytestmark = pytest.mark.integration

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from fieldkit import DAY, make_technician, make_work_order, plan_day, publish
+from fieldkit import (
+    DAY,
+    drain_jobs,  # noqa: F401  (an autouse fixture)
+    make_technician,
+    make_work_order,
+    plan_day,
+    publish,
+)
 
 pytestmark = pytest.mark.integration
 

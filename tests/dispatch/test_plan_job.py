@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fieldkit import DAY, make_skill, make_technician, make_work_order, plan_day, publish, step, work_order
+from fieldkit import (
+    DAY,
+    drain_jobs,  # noqa: F401  (an autouse fixture)
+    make_skill,
+    make_technician,
+    make_work_order,
+    plan_day,
+    publish,
+    step,
+    work_order,
+)
 from sqlalchemy import select
 
 from helpdesk.notifications.models import OutgoingMail

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from fieldkit import make_technician, make_work_order, plan_day, publish, work_order
+from fieldkit import (
+    drain_jobs,  # noqa: F401  (an autouse fixture)
+    make_technician,
+    make_work_order,
+    plan_day,
+    publish,
+    work_order,
+)
 
 pytestmark = pytest.mark.integration
 

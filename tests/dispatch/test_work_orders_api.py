@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fieldkit import make_technician, make_work_order, plan_day, publish, step, work_order
+from fieldkit import (
+    drain_jobs,  # noqa: F401  (an autouse fixture)
+    make_technician,
+    make_work_order,
+    plan_day,
+    publish,
+    step,
+    work_order,
+)
 
 pytestmark = pytest.mark.integration
 
