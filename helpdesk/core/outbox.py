@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.core.clock import Clock
-from helpdesk.core.db import Base, IntPK
+from helpdesk.core.db import Base, IntPK, transaction
 from helpdesk.core.queue import JobQueue
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ async def relay_outbox(
     assert isinstance(table, Table)
     relayed = 0
     while True:
-        async with sessions() as session, session.begin():
+        async with transaction(sessions) as session:
             pending = (
                 select(table.c.id)
                 .where(table.c.relayed_at.is_(None))

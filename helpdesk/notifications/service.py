@@ -141,6 +141,8 @@ async def send_mail(runtime: Runtime, mail_id: int, attempt: int) -> bool:
         return False
     retry: Retry | None = None
     async with runtime.sessions() as session:
+        # Reads, then writes the marker: on SQLite take the write lock first so a concurrent writer waits.
+        await session.connection(execution_options={"sqlite_begin": "immediate"})
         mail = await session.scalar(
             select(OutgoingMail).where(OutgoingMail.id == mail_id).with_for_update(skip_locked=True)
         )
