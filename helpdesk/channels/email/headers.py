@@ -34,6 +34,7 @@ _UNKNOWN_CHARSETS = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "defa
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def normalise_charset(label: str | None) -> str | None:
@@ -132,10 +133,15 @@ def clean_header_text(value: str, *, max_length: int = MAX_HEADER_TEXT) -> str:
     is stripped and cut to ``max_length`` characters."""
     without_controls = _CONTROL.sub(" ", value)
     # Bidi overrides make "exe.pdf" look like "fdp.exe" in a ticket list; zero-width joiners are kept.
-    without_format = "".join(
-        ch for ch in without_controls if unicodedata.category(ch) != "Cf" or ch in "\u200c\u200d"
+    # ASCII has no format characters, so most headers skip the per-character check.
+    without_format = (
+        without_controls
+        if without_controls.isascii()
+        else "".join(
+            ch for ch in without_controls if unicodedata.category(ch) != "Cf" or ch in "\u200c\u200d"
+        )
     )
-    return re.sub(r"\s+", " ", without_format).strip()[:max_length]
+    return _WHITESPACE.sub(" ", without_format).strip()[:max_length]
 
 
 def decode_header(raw: str, fallback_charsets: Sequence[str] = DEFAULT_FALLBACK_CHARSETS) -> str:
