@@ -9,6 +9,7 @@ they are rendered as text, so a quote never depends on how text conversion happe
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -105,6 +106,43 @@ def split_replies(text: str, languages: Sequence[str] = DEFAULT_LANGUAGES) -> li
     return fragments or [ReplyFragment(header="", content="", body="", signature="")]
 
 
+@functools.lru_cache(maxsize=8)
+def _header_pattern(languages: tuple[str, ...]) -> re.Pattern[str]:
+    # mail-parser-reply rebuilds this pattern from its language tables for every message it reads.
+    pattern: re.Pattern[str] = EmailMessage(text="", languages=list(languages)).HEADER_REGEX
+    return pattern
+
+
+def _first_message(piece: str, languages: tuple[str, ...]) -> str:
+    """``content`` of mail-parser-reply's first reply of ``piece``, without its signature and disclaimer
+    searches and without finding every later header: what ``extract_reply`` needs, read the same way
+    (``EmailMessage.read``: cut at each header's first occurrence, skip empty pieces, drop the header)."""
+    text: str = EmailMessage(text=piece, languages=list(languages)).text  # the library's own normalisation
+    pattern = _header_pattern(languages)
+    position, previous = 0, ""
+    for match in pattern.finditer(text):
+        for header in match.groups() if pattern.groups > 1 else (match.group(pattern.groups),):
+            if not header:
+                continue
+            found = text.find(header, position + 1 if position > 0 else position)
+            content, header_before = text[position:found].strip(), previous.strip()
+            position, previous = (found if found >= 0 else 0), header
+            if content:
+                return content.replace(header_before, "").strip()
+    return text[position:].strip().replace(previous.strip(), "").strip()
+
+
+def _latest_message(text: str, languages: Sequence[str]) -> str:
+    """``split_replies(text, languages)[0].content``, computed without splitting the rest of the chain."""
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    bounds = [0, *_ru_split_points(normalised), len(normalised)]
+    for start, end in itertools.pairwise(bounds):
+        piece = normalised[start:end]
+        if piece.strip():
+            return _first_message(piece, tuple(languages))
+    return ""
+
+
 def _is_quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
@@ -168,7 +206,7 @@ def extract_reply(
     """
     if not text.strip():
         return ""
-    latest = split_replies(_remove_interleaved_quotes(text.replace("\r\n", "\n")), languages)[0].content
+    latest = _latest_message(_remove_interleaved_quotes(text.replace("\r\n", "\n")), languages)
     lines = _drop_trailing_quote(latest.split("\n"))
     result = "\n".join(lines).strip()
     if not keep_signature:

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from helpdesk.channels.email.reply import extract_reply, extract_reply_from_html, strip_signature
+from helpdesk.channels.email.reply import (
+    DEFAULT_LANGUAGES,
+    _latest_message,
+    extract_reply,
+    extract_reply_from_html,
+    split_replies,
+    strip_signature,
+)
 
 ANSWER = "Принтер снова работает, спасибо."
 QUOTE = "\n> Здравствуйте, принтер не печатает.\n> Иван"
@@ -83,3 +92,20 @@ def test_html_scripts_and_styles_never_reach_the_text() -> None:
     markup = "<html><head><style>p{}</style><title>t</title></head><body><script>x()</script><p>Hi</p></body></html>"
 
     assert extract_reply_from_html(markup) == "Hi"
+
+
+_REPLY_LINES = [
+    "Thanks, that fixed it.", "", "> quoted line", "On Mon, 1 Mar 2027 at 09:00, Ivan <ivan@example.com> wrote:",
+    "-----Original Message-----", "From: Ivan <ivan@example.com>", "Sent: Monday", "Subject: printer",
+    "-- ", "Sent from my iPhone", "26.06.2014, 14:41, \"Иван\" <ivan@example.ru>:", "Привет", "___________",
+    "Am 01.03.2027 um 09:00 schrieb Ivan:", "Best regards,", "Le lun. 1 mars 2027, Ivan a écrit :",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_REPLY_LINES), max_size=25), st.sampled_from(["\n", "\r\n"]))
+def test_the_first_message_is_read_as_split_replies_reads_it(lines: list[str], newline: str) -> None:
+    # extract_reply reads only the first message, without splitting the rest of the chain; the answer
+    # must be the one mail-parser-reply's full split gives.
+    text = newline.join(lines)
+
+    assert _latest_message(text, DEFAULT_LANGUAGES) == split_replies(text)[0].content
