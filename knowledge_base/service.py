@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -187,15 +187,16 @@ class ArticleService:
             query = query.where(KbArticle.language == language)
         if category is not None:
             query = query.where(KbArticle.category == category)
+        ordered = query.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc())
         async with self.context.sessions() as session:
-            rows = list(
-                await session.scalars(query.order_by(KbArticle.updated_at.desc(), KbArticle.id.desc()))
-            )
-        if tag is not None:
-            # Tags are a JSON list (portable across SQLite and PostgreSQL): filtered here, bases are small.
-            rows = [row for row in rows if tag in row.tags]
+            if tag is None:
+                total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+                rows = list(await session.scalars(ordered.limit(limit).offset(offset)))
+                return ArticlePage(items=[article_summary(row) for row in rows], total=total)
+            # Tags are a JSON list (portable across SQLite and PostgreSQL): that filter runs here.
+            tagged = [row for row in await session.scalars(ordered) if tag in row.tags]
         return ArticlePage(
-            items=[article_summary(row) for row in rows[offset : offset + limit]], total=len(rows)
+            items=[article_summary(row) for row in tagged[offset : offset + limit]], total=len(tagged)
         )
 
     async def list_versions(self, principal: Principal, article_id: int) -> list[VersionRead]:
