@@ -34,6 +34,7 @@ from helpdesk.app import create_app
 from helpdesk.core.clock import FixedClock
 from helpdesk.core.db import create_engine
 from helpdesk.core.migrate import upgrade
+from helpdesk.core.queue import InProcessJobQueue
 from helpdesk.core.settings import Settings
 from helpdesk.models import Base
 from helpdesk.runtime import Runtime
@@ -160,6 +161,10 @@ async def serve(application: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
             yield test_client
     finally:
+        # Let jobs the test started finish: cancelled mid-transaction, one could keep SQLite locked.
+        queue = getattr(application.state, "runtime", None) and application.state.runtime.queue
+        if isinstance(queue, InProcessJobQueue):
+            await queue.drain()
         stop.set()
         await lifespan
 
