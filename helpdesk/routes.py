@@ -54,6 +54,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.render import web_error_handler
     from helpdesk.web.technician import TechnicianPages
     from helpdesk.web.tracking import TrackingPages
+    from helpdesk.web.work_orders import WorkOrderPages
 
     # Pages answer errors with pages (sign-in, a short explanation), not the API's JSON.
     pages = Router(
@@ -67,6 +68,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             ManagerDashboard,
             TechnicianPages,
             AdminPages,
+            WorkOrderPages,
         ],
         exception_handlers={DomainError: web_error_handler},
     )
