@@ -50,6 +50,50 @@ async def find_or_create_customer(
     return customer
 
 
+async def find_or_create_customers(
+    session: AsyncSession, now: datetime, senders: dict[str, str | None]
+) -> dict[str, Customer]:
+    """:func:`find_or_create_customer` for many addresses (address → name) in three statements; the
+    result is keyed by the normalised address. Runs inside the caller's transaction; a concurrent insert
+    falls back to one address at a time."""
+    wanted: dict[str, str | None] = {}
+    for email, name in senders.items():
+        address = normalise_email(email)
+        wanted[address] = wanted.get(address) or name
+    found = {c.email: c for c in await session.scalars(select(Customer).where(Customer.email.in_(wanted)))}
+    for address, customer in found.items():
+        name = wanted[address]
+        if name and not customer.name:
+            customer.name = name.strip()[:200]
+    missing = [address for address in wanted if address not in found]
+    if not missing:
+        return found
+    domain = func.lower(Organisation.domain)
+    rows = await session.execute(
+        select(domain, Organisation.id)
+        .where(domain.in_({a.rpartition("@")[2] for a in missing}))
+        .order_by(Organisation.id.desc())
+    )
+    organisations: dict[str, int] = {str(name): int(organisation_id) for name, organisation_id in rows}
+    created = {
+        address: Customer(
+            email=address,
+            name=(wanted[address] or "").strip()[:200],
+            organisation_id=organisations.get(address.rpartition("@")[2]),
+            created_at=now,
+        )
+        for address in missing
+    }
+    try:
+        async with session.begin_nested():
+            session.add_all(created.values())
+    except IntegrityError:
+        for address in missing:
+            found[address] = await find_or_create_customer(session, now, email=address, name=wanted[address])
+        return found
+    return found | created
+
+
 async def mark_bouncing(session: AsyncSession, now: datetime, email: str) -> Customer | None:
     """Record that mail to ``email`` bounced (keeps the first time); None when no customer has that address."""
     customer = await session.scalar(select(Customer).where(Customer.email == normalise_email(email)))

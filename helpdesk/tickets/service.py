@@ -87,59 +87,81 @@ class TicketService:
             await self.runtime.rate_limiter.hit(
                 f"ticket:{client}", self.runtime.settings.public_ticket_rate_per_minute
             )
-        now = self.runtime.clock.now()
-        mails: list[OutgoingMail] = []
         async with transaction(self.runtime.sessions) as session:
-            customer = await self._customer_for(session, principal, data, now)
-            if principal.is_staff and data.channel is not msgspec.UNSET:
-                channel = Channel(data.channel)
-            subject = _one_line(data.subject)
-            if not subject:
-                raise InvalidInput("subject: must not be blank", field="subject")
-            resolved = await policy_for_new_ticket(session, customer, now)
-            ticket = Ticket(
-                subject=subject,
-                status=TicketStatus.NEW,
-                priority=self._initial_priority(principal, data, resolved.tier),
-                impact=None if data.impact is msgspec.UNSET else data.impact,
-                urgency=None if data.urgency is msgspec.UNSET else data.urgency,
-                channel=channel,
-                queue_id=await self._queue_id(session, principal, data),
-                customer_id=customer.id,
-                organisation_id=customer.organisation_id,
-                tracking_token=new_token(),
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(ticket)
-            await session.flush()
-            for tag in normalise_tags(data.tags):
-                session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-            message = Message(
-                ticket_id=ticket.id,
-                kind=MessageKind.CUSTOMER_MESSAGE,
-                channel=channel,
-                author_customer_id=customer.id,
-                author_user_id=None,
-                body_text=data.description,
-                body_html=body_html,
-                created_at=now,
-            )
-            session.add(message)
-            audit.record(
-                session, now, principal, ticket_id=ticket.id, field="created", old=None, new=ticket.status
-            )
-            await start_sla(session, ticket, resolved, now)
-            if within is not None:
-                await session.flush()
-                await within(session, ticket, message)
-            if acknowledge:
-                mails.append(await self._acknowledgement(session, now, ticket, customer))
-            await flush_mail_jobs(session, now, mails)
-            # Knowledge-base suggestions for the agent, computed once the ticket is committed.
-            add_outbox_job(session, now, "suggest_for_ticket_job", ticket.id)
+            ticket, message = await self.open_in(
+                session, principal, data, channel=channel, body_html=body_html, acknowledge=acknowledge,
+                within=within,
+            )  # fmt: skip
         await self.runtime.after_commit()
         await live.announce(self.runtime, "created", [ticket.id])
+        return ticket, message
+
+    async def open_in(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        data: TicketCreate,
+        *,
+        channel: Channel,
+        body_html: str = "",
+        acknowledge: bool = True,
+        within: MessageHook | None = None,
+    ) -> tuple[Ticket, Message]:
+        """The writes of :meth:`open` in the caller's transaction, for a channel that stores many messages
+        per transaction (the e-mail batch). No rate limit here; the caller commits, then calls
+        ``runtime.after_commit()`` and announces the new tickets. Raises what ``open`` raises."""
+        if principal.is_staff:
+            policy.ensure_can_work(principal)
+        now = self.runtime.clock.now()
+        mails: list[OutgoingMail] = []
+        customer = await self._customer_for(session, principal, data, now)
+        if principal.is_staff and data.channel is not msgspec.UNSET:
+            channel = Channel(data.channel)
+        subject = _one_line(data.subject)
+        if not subject:
+            raise InvalidInput("subject: must not be blank", field="subject")
+        resolved = await policy_for_new_ticket(session, customer, now)
+        ticket = Ticket(
+            subject=subject,
+            status=TicketStatus.NEW,
+            priority=self._initial_priority(principal, data, resolved.tier),
+            impact=None if data.impact is msgspec.UNSET else data.impact,
+            urgency=None if data.urgency is msgspec.UNSET else data.urgency,
+            channel=channel,
+            queue_id=await self._queue_id(session, principal, data),
+            customer_id=customer.id,
+            organisation_id=customer.organisation_id,
+            tracking_token=new_token(),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        await session.flush()
+        for tag in normalise_tags(data.tags):
+            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+        message = Message(
+            ticket_id=ticket.id,
+            kind=MessageKind.CUSTOMER_MESSAGE,
+            channel=channel,
+            author_customer_id=customer.id,
+            author_user_id=None,
+            body_text=data.description,
+            body_html=body_html,
+            created_at=now,
+        )
+        session.add(message)
+        audit.record(
+            session, now, principal, ticket_id=ticket.id, field="created", old=None, new=ticket.status
+        )
+        await start_sla(session, ticket, resolved, now)
+        if within is not None:
+            await session.flush()
+            await within(session, ticket, message)
+        if acknowledge:
+            mails.append(await self._acknowledgement(session, now, ticket, customer))
+        await flush_mail_jobs(session, now, mails)
+        # Knowledge-base suggestions for the agent, computed once the ticket is committed.
+        add_outbox_job(session, now, "suggest_for_ticket_job", ticket.id)
         return ticket, message
 
     def _initial_priority(self, principal: Principal, data: TicketCreate, tier: int) -> Priority:
@@ -327,21 +349,38 @@ class TicketService:
         linked to the old one (returned instead). A public reply is mailed to the customer. ``within`` runs
         in the same transaction once a customer's message has an id.
         """
-        now = self.runtime.clock.now()
         async with transaction(self.runtime.sessions) as session:
-            ticket = policy.ensure_view(principal, await session.get(Ticket, ticket_id), ticket_id)
-            if principal.is_customer:
-                result = await self._customer_message(
-                    session, principal, ticket, data.body, now, channel, body_html
-                )
-                if within is not None:
-                    await within(session, *result)
-            else:
-                policy.ensure_can_work(principal)
-                result = await self._staff_message(session, principal, ticket, data, now)
-            await refresh_sla(session, [result[0]], now)
+            result = await self.add_message_in(
+                session, principal, ticket_id, data, channel=channel, body_html=body_html, within=within
+            )
         await self.runtime.after_commit()
         await live.announce(self.runtime, "updated", [result[0].id])
+        return result
+
+    async def add_message_in(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        ticket_id: int,
+        data: MessageCreate,
+        *,
+        channel: Channel = Channel.WEB,
+        body_html: str = "",
+        within: MessageHook | None = None,
+    ) -> tuple[Ticket, Message]:
+        """The writes of :meth:`add_message` in the caller's transaction (see :meth:`open_in`)."""
+        now = self.runtime.clock.now()
+        ticket = policy.ensure_view(principal, await session.get(Ticket, ticket_id), ticket_id)
+        if principal.is_customer:
+            result = await self._customer_message(
+                session, principal, ticket, data.body, now, channel, body_html
+            )
+            if within is not None:
+                await within(session, *result)
+        else:
+            policy.ensure_can_work(principal)
+            result = await self._staff_message(session, principal, ticket, data, now)
+        await refresh_sla(session, [result[0]], now)
         return result
 
     async def add_field_note(
@@ -493,25 +532,42 @@ class TicketService:
         """Keep a machine-made message on a ticket as an internal note (an out-of-office reply or a delivery
         failure received by mail): the ticket's status and SLA clocks do not change and nobody is mailed.
         Raises ``NotFound``."""
-        now = self.runtime.clock.now()
         async with transaction(self.runtime.sessions) as session:
-            ticket = await session.get(Ticket, ticket_id)
-            if ticket is None:
-                raise NotFound(f"ticket {ticket_id} not found")
-            message = Message(
-                ticket_id=ticket.id,
-                kind=MessageKind.INTERNAL_NOTE,
-                channel=channel,
-                author_customer_id=author_customer_id,
-                author_user_id=None,
-                body_text=body,
-                body_html=body_html,
-                created_at=now,
-            )
-            session.add(message)
-            await session.flush()
-            if within is not None:
-                await within(session, ticket, message)
+            return await self.add_system_message_in(
+                session, ticket_id, body=body, body_html=body_html, channel=channel,
+                author_customer_id=author_customer_id, within=within,
+            )  # fmt: skip
+
+    async def add_system_message_in(
+        self,
+        session: AsyncSession,
+        ticket_id: int,
+        *,
+        body: str,
+        body_html: str = "",
+        channel: Channel,
+        author_customer_id: int | None = None,
+        within: MessageHook | None = None,
+    ) -> tuple[Ticket, Message]:
+        """The writes of :meth:`add_system_message` in the caller's transaction (see :meth:`open_in`)."""
+        now = self.runtime.clock.now()
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} not found")
+        message = Message(
+            ticket_id=ticket.id,
+            kind=MessageKind.INTERNAL_NOTE,
+            channel=channel,
+            author_customer_id=author_customer_id,
+            author_user_id=None,
+            body_text=body,
+            body_html=body_html,
+            created_at=now,
+        )
+        session.add(message)
+        await session.flush()
+        if within is not None:
+            await within(session, ticket, message)
         return ticket, message
 
 
