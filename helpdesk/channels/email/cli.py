@@ -193,18 +193,24 @@ async def _listen(host: str, port: int, lmtp: bool) -> None:
 
 
 @mail_group.command("process")
-@click.argument("inbound_id", type=int)
-def process_command(inbound_id: int) -> None:
-    """Process one stored mail now (again, after fixing the cause of a failure: reset it to pending first)."""
+@click.argument("inbound_ids", type=int, nargs=-1, required=True)
+def process_command(inbound_ids: tuple[int, ...]) -> None:
+    """Process stored mails now, in one batch (again, after fixing the cause of a failure: reset them to
+    pending first). Prints one outcome per mail; with one id, just the outcome."""
     import asyncio
 
-    click.echo(asyncio.run(_with_runtime(lambda runtime: _process(runtime, inbound_id))))
+    outcomes = asyncio.run(_with_runtime(lambda runtime: _process(runtime, list(inbound_ids))))
+    if len(inbound_ids) == 1:
+        click.echo(outcomes[inbound_ids[0]])
+        return
+    for inbound_id in inbound_ids:
+        click.echo(f"{inbound_id} {outcomes[inbound_id]}")
 
 
-async def _process(runtime: Any, inbound_id: int) -> str:
+async def _process(runtime: Any, inbound_ids: list[int]) -> dict[int, str]:
     from helpdesk.channels.email.service import MailService
 
-    return await MailService(runtime).process(inbound_id)
+    return await MailService(runtime).process_batch(inbound_ids)
 
 
 @mail_group.group("mailbox")

@@ -8,10 +8,18 @@ from helpdesk.core.queue import Retry
 
 
 async def process_inbound_mail_job(ctx: dict[str, Any], inbound_id: int) -> str:
-    """Turn one stored mail into a ticket, a reply, a note or a flag; retried with backoff on failure."""
-    from helpdesk.channels.email.service import MailService
+    """Turn one stored mail into a ticket, a reply, a note or a flag; retried with backoff on failure.
 
-    outcome = await MailService(ctx["runtime"]).process(inbound_id)
+    When other mails are waiting (never tried yet), up to ``BATCH_SIZE`` of them are processed with this one
+    in one transaction; their own jobs then find them processed and skip."""
+    from helpdesk.channels.email.service import BATCH_SIZE, MailService
+
+    service = MailService(ctx["runtime"])
+    pending = await service.pending_ids(first=inbound_id, limit=BATCH_SIZE)
+    if len(pending) > 1:
+        outcome = (await service.process_batch(pending))[inbound_id]
+    else:
+        outcome = await service.process(inbound_id)
     if outcome == "retry":
         raise Retry(defer=min(300, 5 * 2 ** int(ctx.get("job_try", 1))))
     return outcome

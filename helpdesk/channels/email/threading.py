@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -33,7 +33,7 @@ class ThreadMatch(NamedTuple):
 
 async def tickets_for_ids(session: AsyncSession, message_ids: Sequence[str]) -> dict[str, int]:
     """Message-ID → ticket id for every id the help desk has received or sent (two indexed lookups)."""
-    wanted = [m for m in dict.fromkeys(message_ids) if m and len(m) <= 255][:100]
+    wanted = [m for m in dict.fromkeys(message_ids) if m and len(m) <= 255]
     if not wanted:
         return {}
     found: dict[str, int] = {}
@@ -51,11 +51,22 @@ async def tickets_for_ids(session: AsyncSession, message_ids: Sequence[str]) -> 
     return found
 
 
+def wanted_ids(in_reply_to: str | None, references: Sequence[str]) -> list[str]:
+    """The ids of one mail that threading looks up (at most 100, so a hostile References costs little)."""
+    ids = [*([in_reply_to] if in_reply_to else []), *references]
+    return [m for m in dict.fromkeys(ids) if m and len(m) <= 255][:100]
+
+
 async def match_by_ids(
-    session: AsyncSession, in_reply_to: str | None, references: Sequence[str]
+    session: AsyncSession,
+    in_reply_to: str | None,
+    references: Sequence[str],
+    known: Mapping[str, int] | None = None,
 ) -> ThreadMatch | None:
-    """The ticket of In-Reply-To, else of the newest known id in References."""
-    known = await tickets_for_ids(session, [*([in_reply_to] if in_reply_to else []), *references])
+    """The ticket of In-Reply-To, else of the newest known id in References. ``known`` is the result of
+    :func:`tickets_for_ids` for these ids when the caller looked them up already (a batch of mails)."""
+    if known is None:
+        known = await tickets_for_ids(session, wanted_ids(in_reply_to, references))
     if in_reply_to and in_reply_to in known:
         return ThreadMatch(known[in_reply_to], "in-reply-to")
     for message_id in reversed(references):
@@ -141,9 +152,11 @@ async def place_mail(
     prefix: str,
     fallback_days: int,
     now: datetime,
+    known: Mapping[str, int] | None = None,
 ) -> Placement:
-    """Thread a mail by ids, then subject tag, then fallback (see the module docstring)."""
-    by_ids = await match_by_ids(session, in_reply_to, references)
+    """Thread a mail by ids, then subject tag, then fallback (see the module docstring). ``known``: see
+    :func:`match_by_ids`."""
+    by_ids = await match_by_ids(session, in_reply_to, references, known)
     if by_ids is not None:
         ticket = await session.get(Ticket, by_ids.ticket_id)
         if ticket is not None and may_write_to(customer, shares_organisation, ticket):
