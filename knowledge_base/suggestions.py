@@ -116,6 +116,14 @@ class SuggestionService:
         if text is None:
             return 0
         found = await index.search(text, limit=TICKET_SUGGESTIONS, public_only=False)
+        if not found:
+            # Nothing relevant (or an empty base): no write transaction unless old rows must go.
+            async with self.context.sessions() as session:
+                stored = await session.scalar(
+                    select(KbTicketSuggestion.id).where(KbTicketSuggestion.ticket_id == ticket_id).limit(1)
+                )
+            if stored is None:
+                return 0
         now = self.context.clock.now()
         async with transaction(self.context.sessions) as session:
             if not await ticket_exists(session, ticket_id):
