@@ -48,6 +48,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.agent import AgentConsole
     from helpdesk.web.agent_ticket import AgentTicketPages
     from helpdesk.web.auth import AuthPages
+    from helpdesk.web.dispatcher import DispatcherPages
     from helpdesk.web.live import ticket_events
     from helpdesk.web.manager import ManagerDashboard
     from helpdesk.web.portal import PortalController
@@ -69,6 +70,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             TechnicianPages,
             AdminPages,
             WorkOrderPages,
+            DispatcherPages,
         ],
         exception_handlers={DomainError: web_error_handler},
     )
