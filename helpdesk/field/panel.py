@@ -12,8 +12,8 @@ from dispatch.resources import AssetService, SkillService
 from dispatch.service import WorkOrderService
 from dispatch.warranty import AssetWarranty, ContractCoverage, decide_billing
 from helpdesk.core.principal import Principal
-from helpdesk.field.tickets import HelpdeskTickets
 from helpdesk.runtime import Runtime
+from helpdesk.tickets.models import Ticket
 from sla.models import ContractRow, PolicyRow, TicketSlaRow
 from sla.service import SlaAdminService
 
@@ -21,14 +21,26 @@ PANEL = "work_orders"
 
 
 async def work_orders_panel(runtime: Runtime, principal: Principal, ticket_id: int) -> dict[str, Any]:
-    """What ``agent/_work_orders.html`` shows. Raises as reading the ticket does."""
-    facts = await HelpdeskTickets(runtime).ticket_facts(principal, ticket_id)
+    """What ``agent/_work_orders.html`` shows; called by the ticket page after it checked the principal may
+    see the ticket."""
+    async with runtime.sessions() as session:
+        # The ticket page has checked that the principal may see the ticket; one row for its owner and SLA.
+        row = (
+            await session.execute(
+                select(Ticket.customer_id, Ticket.organisation_id, PolicyRow.name, ContractRow.name)
+                .outerjoin(TicketSlaRow, TicketSlaRow.ticket_id == Ticket.id)
+                .outerjoin(PolicyRow, PolicyRow.id == TicketSlaRow.policy_id)
+                .outerjoin(ContractRow, ContractRow.id == TicketSlaRow.contract_id)
+                .where(Ticket.id == ticket_id)
+            )
+        ).one()
+    customer_id, organisation_id, policy_name, sla_contract_name = row
     orders = await WorkOrderService(runtime).list_work_orders(principal, ticket_id=ticket_id, limit=20)
     asset_id = next((o.asset_id for o in reversed(orders) if o.asset_id is not None), None)
     asset = await AssetService(runtime).get_asset(asset_id) if asset_id is not None else None
     now = runtime.clock.now()
     contracts = await SlaAdminService(runtime).contracts_covering(
-        organisation_id=facts.organisation_id, customer_id=facts.customer_id, at=now
+        organisation_id=organisation_id, customer_id=customer_id, at=now
     )
     decision = decide_billing(
         AssetWarranty(asset.serial_number, asset.warranty_until, asset.warranty_terms, asset.contract_id)
@@ -37,23 +49,13 @@ async def work_orders_panel(runtime: Runtime, principal: Principal, ticket_id: i
         [ContractCoverage(c.id, c.name, tuple(c.coverage)) for c in contracts],
         now.date(),
     )
-    async with runtime.sessions() as session:
-        sla_row = (
-            await session.execute(
-                select(PolicyRow.name, ContractRow.name)
-                .select_from(TicketSlaRow)
-                .outerjoin(PolicyRow, PolicyRow.id == TicketSlaRow.policy_id)
-                .outerjoin(ContractRow, ContractRow.id == TicketSlaRow.contract_id)
-                .where(TicketSlaRow.ticket_id == ticket_id)
-            )
-        ).first()
     return {
         "items": orders,
         "asset": asset,
         "in_warranty": bool(asset and asset.warranty_until and now.date() <= asset.warranty_until),
         "billing": decision,
         "contracts": contracts,
-        "policy_name": sla_row[0] if sla_row else None,
-        "sla_contract_name": sla_row[1] if sla_row else None,
+        "policy_name": policy_name,
+        "sla_contract_name": sla_contract_name,
         "skills": await SkillService(runtime).list_skills(),
     }

@@ -13,7 +13,9 @@ from sqlalchemy import event
 from helpdesk.runtime import Runtime
 
 QUEUE_PAGE_BOUND = 16
-TICKET_PAGE_BOUND = 26
+# The field service panel (work orders, asset, contracts, skills) adds a fixed handful.
+TICKET_PAGE_BOUND = 30
+DISPATCH_PAGE_BOUND = 12
 
 
 async def settle(runtime: Runtime) -> None:
@@ -91,3 +93,34 @@ async def test_ticket_page_query_count_does_not_grow_with_the_conversation(
         assert (await client.get(f"/agent/tickets/{long}")).status_code == 200
     assert len(many) == len(few), many
     assert len(many) <= TICKET_PAGE_BOUND, many
+
+
+async def test_ticket_page_with_work_orders_and_the_dispatch_page_cost_a_fixed_number_of_queries(
+    client: httpx.AsyncClient, runtime: Runtime, agent: Any, admin: Any, make_staff: Any, sign_in: Any
+) -> None:
+    from fieldweb import DAY, SITE, make_skill, make_technician
+
+    await make_skill(client, admin, "boiler")
+    await make_technician(client, admin, make_staff)
+    one, three = await _open(client, agent.headers, 2)
+    for ticket_id, n in ((one, 1), (three, 3)):
+        for _ in range(n):
+            body = {"ticket_id": ticket_id, "location": SITE, "duration_minutes": 30}
+            made = await client.post("/api/v1/dispatch/work-orders", json=body, headers=agent.headers)
+            assert made.status_code == 201, made.text
+    await client.post(
+        "/api/v1/dispatch/plans", json={"day": DAY, "time_limit_seconds": 0}, headers=agent.headers
+    )
+    await sign_in("agent")
+    await settle(runtime)
+    with counted(runtime) as few:
+        assert (await client.get(f"/agent/tickets/{one}")).status_code == 200
+    with counted(runtime) as many:
+        page = await client.get(f"/agent/tickets/{three}")
+    assert page.text.count("<strong>WO-") == 3
+    assert len(many) == len(few), many
+    assert len(many) <= TICKET_PAGE_BOUND, many
+    with counted(runtime) as board:
+        page = await client.get(f"/agent/dispatch?day={DAY}")
+    assert page.text.count('<tr id="wo-') == 4
+    assert len(board) <= DISPATCH_PAGE_BOUND, board
