@@ -2,6 +2,7 @@
 
 from dispatch import models as dispatch_models
 from helpdesk.accounts import models as accounts_models
+from helpdesk.canned import models as canned_models
 from helpdesk.channels.email import models as mail_models
 from helpdesk.core import outbox
 from helpdesk.core.db import Base
@@ -16,6 +17,7 @@ from sla import models as sla_models
 __all__ = [
     "Base",
     "accounts_models",
+    "canned_models",
     "customers_models",
     "dispatch_models",
     "feedback_models",

@@ -48,6 +48,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.agent import AgentConsole
     from helpdesk.web.agent_ticket import AgentTicketPages
     from helpdesk.web.auth import AuthPages
+    from helpdesk.web.canned import CannedPages
     from helpdesk.web.dispatcher import DispatcherPages
     from helpdesk.web.live import ticket_events
     from helpdesk.web.manager import ManagerDashboard
@@ -71,6 +72,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             AdminPages,
             WorkOrderPages,
             DispatcherPages,
+            CannedPages,
         ],
         exception_handlers={DomainError: web_error_handler},
     )

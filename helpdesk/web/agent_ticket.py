@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from helpdesk.accounts.staff import StaffService
+from helpdesk.canned.service import CannedService
 from helpdesk.core.errors import Conflict, DomainError
 from helpdesk.core.principal import Principal, PrincipalDep
 from helpdesk.runtime import Runtime, RuntimeDep
@@ -92,7 +93,10 @@ class AgentTicketPages(Controller):
         self, request: Req, principal: PrincipalDep, runtime: RuntimeDep, ticket_id: FromPath[int]
     ) -> Template:
         require_staff(principal)
-        return await _ticket_page(request, principal, runtime, ticket_id)
+        # ?canned=ID: the reply box starts with that canned response (the no-JavaScript "use" link).
+        canned_id = optional_int(request.query_params.get("canned"))
+        draft = (await CannedService(runtime).get_response(principal, canned_id)).body if canned_id else ""
+        return await _ticket_page(request, principal, runtime, ticket_id, draft=draft)
 
     @post("/tickets/{ticket_id:int}/update")
     async def update(
