@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, ScalarSelect, Table, delete, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, ScalarSelect, Table, delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -317,28 +317,57 @@ class FiredStep:
     level: str
 
 
-async def fire_due_steps(
-    session: AsyncSession, now: datetime, limit: int
-) -> tuple[list[FiredStep], list[int]]:
-    """Claim up to ``limit`` scheduled steps whose ``notify_at`` has come, record them as fired and unschedule
-    them. Returns the steps this call fired (a step another worker fired first is left out) and the tickets
-    touched. Claimed with ``FOR UPDATE SKIP LOCKED``: concurrent sweepers take disjoint batches.
+async def fire_due_steps(session: AsyncSession, now: datetime, limit: int) -> tuple[list[FiredStep], int]:
+    """Claim up to ``limit`` scheduled steps whose ``notify_at`` has come, unschedule them and record them as
+    fired. Returns the steps this call fired (a step another worker fired first is left out) and how many were
+    claimed. Claimed with ``FOR UPDATE SKIP LOCKED``: concurrent sweepers take disjoint batches.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: claim and unschedule (DELETE … RETURNING), then record (INSERT … ON CONFLICT DO
+        # NOTHING RETURNING). Nothing travels to Python and back but the fired ids.
+        rows = (
+            await session.execute(
+                text(
+                    "WITH due AS ("
+                    "  SELECT ticket_id, target, level, clock_started_at FROM sla_scheduled_step"
+                    "  WHERE notify_at <= :now ORDER BY notify_at LIMIT :limit FOR UPDATE SKIP LOCKED),"
+                    " claimed AS ("
+                    "  DELETE FROM sla_scheduled_step s USING due"
+                    "  WHERE (s.ticket_id, s.target, s.level, s.clock_started_at)"
+                    "      = (due.ticket_id, due.target, due.level, due.clock_started_at)"
+                    "  RETURNING s.ticket_id, s.target, s.level, s.clock_started_at, s.at),"
+                    " fired AS ("
+                    "  INSERT INTO sla_escalation (ticket_id, target, level, clock_started_at, due_at, fired_at)"
+                    "  SELECT ticket_id, target, level, clock_started_at, at, :now FROM claimed"
+                    "  ON CONFLICT ON CONSTRAINT uq_sla_escalation_once DO NOTHING"
+                    "  RETURNING id, ticket_id, target, level)"
+                    " SELECT (SELECT count(*) FROM claimed), id, ticket_id, target, level FROM fired"
+                    " UNION ALL SELECT (SELECT count(*) FROM claimed), NULL, NULL, NULL, NULL"
+                    " WHERE NOT EXISTS (SELECT 1 FROM fired)"
+                ),
+                {"now": now, "limit": limit},
+            )
+        ).all()
+        claimed_count = int(rows[0][0]) if rows else 0
+        return [FiredStep(r[1], r[2], r[3], r[4]) for r in rows if r[1] is not None], claimed_count
+    return await _fire_due_steps_portable(session, now, limit)
+
+
+async def _fire_due_steps_portable(
+    session: AsyncSession, now: datetime, limit: int
+) -> tuple[list[FiredStep], int]:
+    """The same in several statements, for SQLite (no data-modifying CTEs there)."""
     table = ScheduledStepRow.__table__
     fired_table = EscalationFiredRow.__table__
     assert isinstance(table, Table)
     assert isinstance(fired_table, Table)
     claimed = (
         await session.execute(
-            select(table)
-            .where(table.c.notify_at <= now)
-            .order_by(table.c.notify_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            select(table).where(table.c.notify_at <= now).order_by(table.c.notify_at).limit(limit)
         )
     ).all()
     if not claimed:
-        return [], []
+        return [], 0
     rows = [
         {
             "ticket_id": row.ticket_id,
@@ -351,18 +380,16 @@ async def fire_due_steps(
         for row in claimed
     ]
     key = (fired_table.c.ticket_id, fired_table.c.target, fired_table.c.level, fired_table.c.clock_started_at)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     fired: list[FiredStep] = []
-    # Chunks keep the bound parameters well under the drivers' limits (six per row).
-    for start in range(0, len(rows), 1000):
+    # Chunks keep the bound parameters well under the driver's limit (six per row).
+    for start in range(0, len(rows), 500):
         statement = (
-            insert(fired_table)
-            .values(rows[start : start + 1000])
+            sqlite_insert(fired_table)
+            .values(rows[start : start + 500])
             .on_conflict_do_nothing(index_elements=list(key))
             .returning(fired_table.c.id, fired_table.c.ticket_id, fired_table.c.target, fired_table.c.level)
         )
         fired.extend(FiredStep(*row) for row in await session.execute(statement))
-    tickets = sorted({row.ticket_id for row in claimed})
     await session.execute(
         delete(table).where(
             tuple_(table.c.ticket_id, table.c.target, table.c.level, table.c.clock_started_at).in_(
@@ -370,7 +397,7 @@ async def fire_due_steps(
             )
         )
     )
-    return fired, tickets
+    return fired, len(claimed)
 
 
 def next_notify_at(ticket_id: ColumnElement[int] | QueryableAttribute[int]) -> ScalarSelect[datetime]:
@@ -382,15 +409,22 @@ def next_notify_at(ticket_id: ColumnElement[int] | QueryableAttribute[int]) -> S
     )
 
 
-async def claim_actions(session: AsyncSession, fired_id: int, now: datetime) -> EscalationFiredRow | None:
-    """The fired level whose actions are still to run, marked as run (None if done already or unknown)."""
-    row = await session.scalar(
-        select(EscalationFiredRow).where(EscalationFiredRow.id == fired_id).with_for_update()
+async def claim_actions(
+    session: AsyncSession, fired_ids: Sequence[int], now: datetime
+) -> list[EscalationFiredRow]:
+    """The fired levels among ``fired_ids`` whose actions are still to run, marked as run (the others were
+    done already, or are being done by another worker right now)."""
+    rows = list(
+        await session.scalars(
+            select(EscalationFiredRow)
+            .where(EscalationFiredRow.id.in_(list(fired_ids)), EscalationFiredRow.actions_done_at.is_(None))
+            .order_by(EscalationFiredRow.id)
+            .with_for_update(skip_locked=True)
+        )
     )
-    if row is None or row.actions_done_at is not None:
-        return None
-    row.actions_done_at = now
-    return row
+    for row in rows:
+        row.actions_done_at = now
+    return rows
 
 
 # Administration moved to sla.admin; kept importable from here for callers written before the split.

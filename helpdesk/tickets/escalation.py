@@ -36,6 +36,7 @@ from sla.targets import SlaTarget
 log = logging.getLogger(__name__)
 SLA_ACTOR = Principal(name="SLA")
 ACTIONS_JOB = "sla_escalation_actions_job"
+ACTIONS_CHUNK = 200
 
 
 async def escalate_overdue(runtime: Runtime, *, batch_size: int = 1000) -> int:
@@ -59,56 +60,67 @@ async def _sweep_batch(runtime: Runtime, batch_size: int) -> tuple[int, bool]:
     """One batch in one transaction; returns how many fired and whether the batch was full (more may wait)."""
     now = runtime.clock.now()
     async with transaction(runtime.sessions) as session:
-        fired, tickets = await fire_due_steps(session, now, batch_size)
-        if not tickets:
-            return 0, False
+        fired, claimed = await fire_due_steps(session, now, batch_size)
+        # One actions job per chunk of fired levels, not one per level: a thousand due is a handful of jobs.
+        # The job also moves each ticket's sla_next_escalation_at on to its next scheduled step.
+        outbox = OutboxEvent.__table__
+        assert isinstance(outbox, Table)
+        chunks = [
+            [step.id for step in fired[i : i + ACTIONS_CHUNK]] for i in range(0, len(fired), ACTIONS_CHUNK)
+        ]
+        if chunks:
+            await session.execute(
+                outbox.insert(),
+                [{"job": ACTIONS_JOB, "args": [chunk], "created_at": now} for chunk in chunks],
+            )
+    return len(fired), claimed >= batch_size
+
+
+async def run_escalation_actions(runtime: Runtime, fired_ids: list[int]) -> int:
+    """Carry out the policies' actions for fired levels, each once (the fired row's ``actions_done_at``);
+    returns how many levels were acted on."""
+    now = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        claimed = await claim_actions(session, fired_ids, now)
+        if not claimed:
+            return 0
+        ticket_ids = sorted({fired.ticket_id for fired in claimed})
         # Each ticket's next escalation moves on to its next scheduled step (or none).
         await session.execute(
             update(Ticket)
-            .where(Ticket.id.in_(tickets))
+            .where(Ticket.id.in_(ticket_ids))
             .values(sla_next_escalation_at=next_notify_at(Ticket.id)),
             execution_options={"synchronize_session": False},
         )
-        outbox = OutboxEvent.__table__
-        assert isinstance(outbox, Table)
-        if fired:
-            await session.execute(
-                outbox.insert(),
-                [{"job": ACTIONS_JOB, "args": [step.id], "created_at": now} for step in fired],
-            )
-    return len(fired), len(tickets) >= batch_size
-
-
-async def run_escalation_actions(runtime: Runtime, fired_id: int) -> bool:
-    """Carry out the policy's actions for one fired level, once (the fired row's ``actions_done_at``)."""
-    now = runtime.clock.now()
-    async with transaction(runtime.sessions) as session:
-        fired = await claim_actions(session, fired_id, now)
-        if fired is None:
-            return False
-        ticket = await session.get(Ticket, fired.ticket_id)
-        snapshot = (await load_snapshots(session, [fired.ticket_id])).get(fired.ticket_id)
-        if ticket is None or snapshot is None:
-            return False
-        compiled = compile_policy(snapshot)
-        step = EscalationStep(
-            target=SlaTarget(fired.target),
-            level=fired.level,
-            at=fired.due_at,
-            notify_at=fired.fired_at,
-            clock_started_at=fired.clock_started_at,
-            fired=True,
-        )
+        tickets = {t.id: t for t in await session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+        snapshots = await load_snapshots(session, ticket_ids)
         mails: list[OutgoingMail] = []
-        actions: list[dict[str, Any]] = compiled.actions.get(step.level, [])
-        changed = await _act(session, runtime, ticket, actions, step, now, mails, _Recipients(session))
-        if changed or step.level == BREACH:
-            # A breach changes the target's state (what reports read); a raised priority changes deadlines.
-            await refresh_sla(session, [ticket], now)
+        recipients = _Recipients(session)
+        refresh: dict[int, Ticket] = {}
+        for fired in claimed:
+            ticket, snapshot = tickets.get(fired.ticket_id), snapshots.get(fired.ticket_id)
+            if ticket is None or snapshot is None:
+                continue
+            step = EscalationStep(
+                target=SlaTarget(fired.target),
+                level=fired.level,
+                at=fired.due_at,
+                notify_at=fired.fired_at,
+                clock_started_at=fired.clock_started_at,
+                fired=True,
+            )
+            actions: list[dict[str, Any]] = compile_policy(snapshot).actions.get(step.level, [])
+            changed = await _act(session, runtime, ticket, actions, step, now, mails, recipients)
+            if changed or step.level == BREACH:
+                # A breach changes the target's state (what reports read); a raised priority changes deadlines.
+                refresh[ticket.id] = ticket
+        await refresh_sla(session, list(refresh.values()), now)
         await flush_mail_jobs(session, now, mails)
     await runtime.after_commit()
-    await live.announce(runtime, "escalated", [fired.ticket_id], level=fired.level)
-    return True
+    for level in sorted({fired.level for fired in claimed}):
+        ids = sorted({fired.ticket_id for fired in claimed if fired.level == level})
+        await live.announce(runtime, "escalated", ids, level=level)
+    return len(claimed)
 
 
 class _Recipients:

@@ -18,6 +18,6 @@ async def recompute_sla_job(ctx: dict[str, Any], policy_id: int) -> int:
     return await recompute_policy(ctx["runtime"], policy_id)
 
 
-async def sla_escalation_actions_job(ctx: dict[str, Any], fired_id: int) -> bool:
-    """Notify, note and re-prioritise for one fired SLA level; a second run does nothing."""
-    return await run_escalation_actions(ctx["runtime"], fired_id)
+async def sla_escalation_actions_job(ctx: dict[str, Any], fired_ids: list[int]) -> int:
+    """Notify, note and re-prioritise for fired SLA levels; a second run does nothing."""
+    return await run_escalation_actions(ctx["runtime"], fired_ids)
