@@ -45,6 +45,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.core.errors import DomainError
     from helpdesk.field.api import ical_router
     from helpdesk.web.admin import AdminPages
+    from helpdesk.web.admin_field import FieldAdminPages
     from helpdesk.web.agent import AgentConsole
     from helpdesk.web.agent_ticket import AgentTicketPages
     from helpdesk.web.auth import AuthPages
@@ -73,6 +74,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             WorkOrderPages,
             DispatcherPages,
             CannedPages,
+            FieldAdminPages,
         ],
         exception_handlers={DomainError: web_error_handler},
     )

@@ -49,6 +49,16 @@ ALIASES = {
 }
 
 
+def form_errors(exc: FormErrors | DomainError, aliases: dict[str, str]) -> dict[str, str]:
+    """Errors by form field; an unknown skill (``skills.<name>``) is named on the skills field."""
+    if isinstance(exc, FormErrors):
+        return exc.errors
+    prefix, _, skill = (exc.field or "").partition(".")
+    if prefix in ("skills", "required_skills") and skill:
+        return {prefix: f"{skill}: unknown skill; add it to the skill catalogue first"}
+    return errors_of(exc, aliases)
+
+
 def parse_skills(text: str) -> dict[str, Any]:
     """``boiler:2, electrical`` → ``{"boiler": 2, "electrical": 1}``; a bad level is left for the schema."""
     skills: dict[str, Any] = {}
@@ -120,7 +130,7 @@ class WorkOrderPages(Controller):
                 principal, data, HelpdeskTickets(runtime)
             )
         except (FormErrors, DomainError) as exc:
-            errors = exc.errors if isinstance(exc, FormErrors) else errors_of(exc, ALIASES)
+            errors = form_errors(exc, ALIASES)
             return await _ticket_page(
                 request,
                 principal,
