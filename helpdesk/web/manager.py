@@ -19,12 +19,13 @@ from helpdesk.customers.queries import CustomerQueries
 from helpdesk.reports.dashboard import DashboardQueries
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.reports.service import _cell
+from helpdesk.reports.utilisation import TechnicianLoad, utilisation
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web import charts
 from helpdesk.web.render import MANAGER_ROLES, Req, gettext_for, optional_int, page, require_staff
 
 PERIODS = (7, 30, 90, 365)
-CHARTS = ("compliance", "alerts", "backlog", "times", "satisfaction", "field")
+CHARTS = ("compliance", "alerts", "backlog", "times", "satisfaction", "field", "utilisation")
 
 
 def report_filters(runtime: Runtime, params: Any) -> tuple[ReportFilters, int]:
@@ -40,6 +41,11 @@ def report_filters(runtime: Runtime, params: Any) -> tuple[ReportFilters, int]:
         ),
         days,
     )
+
+
+async def _utilisation_rows(runtime: Runtime, filters: ReportFilters) -> list[list[Any]]:
+    fields = list(TechnicianLoad.__struct_fields__)
+    return [fields] + [[getattr(load, f) for f in fields] for load in await utilisation(runtime, filters)]
 
 
 async def _rows(runtime: Runtime, chart: str, filters: ReportFilters) -> list[list[Any]]:
@@ -139,6 +145,16 @@ class ManagerDashboard(Controller):
                 [billing_names.get(b, b) for b in field.by_billing],
                 {_("Work orders"): list(field.by_billing.values())},
             )
+        loads = await utilisation(runtime, filters)
+        if loads:
+            pictures["utilisation"] = charts.bars(
+                _("Technician utilisation and travel share (%)"),
+                [load.technician for load in loads],
+                {
+                    _("Utilisation"): [load.utilisation_percent or 0 for load in loads],
+                    _("Travel share"): [load.travel_share_percent or 0 for load in loads],
+                },
+            )
         staff = StaffService(runtime)
         return page(
             request,
@@ -153,6 +169,7 @@ class ManagerDashboard(Controller):
             satisfaction=satisfaction,
             dist=dist,
             field=field,
+            loads=loads,
             query=_export_query(request),
             **context,
         )
@@ -167,7 +184,9 @@ class ManagerDashboard(Controller):
         filters, _ = report_filters(runtime, request.query_params)
         out = io.StringIO()
         writer = csv.writer(out)
-        for row in await _rows(runtime, chart, filters):
+        exporter = _utilisation_rows if chart == "utilisation" else None
+        rows = await exporter(runtime, filters) if exporter else await _rows(runtime, chart, filters)
+        for row in rows:
             writer.writerow([_cell(v) for v in row])
         stamp = runtime.clock.now().strftime("%Y%m%d")
         return Response(

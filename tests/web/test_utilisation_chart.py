@@ -1,0 +1,54 @@
+"""Technician utilisation and travel share on the manager's dashboard, from published plans, with its CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fieldweb import DAY, make_technician, make_work_order
+
+from helpdesk.reports.utilisation import technician_loads
+from helpdesk.runtime import Runtime
+
+
+def test_utilisation_is_work_of_duty_without_lunch_and_travel_share_is_driving_of_driving_and_work() -> None:
+    routes = [
+        {"7": {"departure": 0, "return": 9 * 3600, "lunch": [4 * 3600, 5 * 3600], "travel_seconds": 3600}}
+    ]
+    [load] = technician_loads({7: "Tom"}, routes, {7: 4 * 3600})
+    assert (load.on_duty_minutes, load.work_minutes, load.travel_minutes) == (480, 240, 60)
+    assert (load.utilisation_percent, load.travel_share_percent) == (50.0, 20.0)
+    assert technician_loads({}, [], {}) == []
+
+
+@pytest.mark.integration
+async def test_the_dashboard_shows_utilisation_of_a_published_day_and_exports_it(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    admin: Any,
+    agent: Any,
+    make_staff: Any,
+    open_ticket: Any,
+    sign_in: Any,
+) -> None:
+    await make_technician(client, admin, make_staff, name="Tom Tech")
+    await make_work_order(client, agent, open_ticket)
+    made = await client.post(
+        "/api/v1/dispatch/plans", json={"day": DAY, "time_limit_seconds": 0}, headers=agent.headers
+    )
+    await runtime.queue.drain()  # type: ignore[attr-defined]
+    published = await client.post(
+        f"/api/v1/dispatch/plans/{made.json()['id']}/publish", headers=agent.headers
+    )
+    assert published.status_code == 200, published.text
+    await runtime.queue.drain()  # type: ignore[attr-defined]
+    await sign_in("manager")
+    page = await client.get("/manager?days=7")
+    assert page.status_code == 200
+    assert "Technician utilisation and travel share" in page.text
+    csv = await client.get("/manager/export/utilisation.csv?days=7")
+    header, row = csv.text.strip().splitlines()
+    assert header.startswith("technician,days,on_duty_minutes,work_minutes,travel_minutes")
+    assert row.startswith("Tom Tech,1,")
+    assert int(row.split(",")[3]) == 60
