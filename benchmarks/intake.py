@@ -104,6 +104,22 @@ def scratch_database(admin_url: str, name: str) -> Iterator[str]:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@contextlib.contextmanager
+def scratch_redis(url: str) -> Iterator[None]:
+    """The queued jobs are the workers' work, not intake's: dropped afterwards (only this run's Redis db)."""
+    try:
+        yield
+    finally:
+        if url:
+            import redis
+
+            client = redis.Redis.from_url(url)
+            keys = list(client.scan_iter("arq:*"))
+            if keys:
+                client.delete(*keys)
+            client.close()
+
+
 async def prepare(dsn: str, settings_env: dict[str, str]) -> tuple[str, list[int], list[str]]:
     """Schema, an agent with an API token, customers, and the baseline's table of the ticket's shape."""
     from helpdesk.accounts.service import AccountService
@@ -277,10 +293,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (both servers)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/14",
+        help="the production path: background jobs (acknowledgement mail, KB suggestions) are queued in Redis "
+        "for worker processes instead of running inside the API process; '' for the embedded in-process mode",
+    )
     args = parser.parse_args()
 
     name = f"bench_intake_{os.getpid()}"
-    with scratch_database(args.admin_url, name) as dsn:
+    with scratch_database(args.admin_url, name) as dsn, scratch_redis(args.redis_url):
         sa_url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
         env = {
             **os.environ,
@@ -292,6 +314,8 @@ def main() -> None:
             "BENCH_BASELINE_DSN": dsn,
         }
         env.pop("HELPDESK_REDIS_URL", None)
+        if args.redis_url:
+            env["HELPDESK_REDIS_URL"] = args.redis_url
         from helpdesk.core.migrate import upgrade
 
         upgrade(sa_url, "heads")
