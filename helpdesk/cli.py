@@ -107,7 +107,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         return
     base = f"http://{host}:{port}"
     os.environ.setdefault("HELPDESK_BASE_URL", base)
-    click.echo(f"\nHelp desk running at {base}/  (portal)  ·  {base}/schema  (API docs)\n")
+    click.echo(
+        f"\nHelp desk running at {base}/  (customer portal)\n"
+        f"  staff sign-in:  {base}/login  (agents land on /agent, managers on /manager, technicians on /technician)\n"
+        f"  API docs:       {base}/schema\n"
+    )
     serve.callback(host=host, port=port, workers=1, reload=False)  # type: ignore[misc]
 
 

@@ -20,6 +20,7 @@ from helpdesk.core.settings import Settings
 from helpdesk.customers.models import Organisation
 from helpdesk.customers.schemas import CustomerCreate, OrganisationCreate
 from helpdesk.customers.service import CustomerService
+from helpdesk.demo_field import load_field_demo
 from helpdesk.runtime import start_runtime, stop_runtime
 from helpdesk.tickets.rules import Channel, Level, TicketStatus
 from helpdesk.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
@@ -107,6 +108,7 @@ async def _create(runtime, passwords: dict[str, str]) -> None:  # type: ignore[n
     tickets = TicketService(runtime)
     alice = users["alice@demo.helpdesk"]
     agent = Principal(user_id=alice.id, role=alice.role, name=alice.name)  # type: ignore[arg-type]
+    ticket_ids: list[int] = []
     for index in range(36):
         runtime.clock = FixedClock(start + timedelta(hours=9 * index + rng.randint(0, 5)))
         subject, body = PROBLEMS[index % len(PROBLEMS)]
@@ -125,6 +127,7 @@ async def _create(runtime, passwords: dict[str, str]) -> None:  # type: ignore[n
             ),
             channel=Channel.WEB,
         )
+        ticket_ids.append(ticket.id)
         if index % 3 == 0:
             continue
         runtime.clock = FixedClock(runtime.clock.now() + timedelta(hours=rng.randint(1, 6)))
@@ -140,3 +143,5 @@ async def _create(runtime, passwords: dict[str, str]) -> None:  # type: ignore[n
                 ),
             )
     runtime.clock = real_clock
+    # Open tickets that need a visit: the newest ones (older ones are resolved or answered).
+    await load_field_demo(runtime, users, list(reversed(ticket_ids))[::3])
