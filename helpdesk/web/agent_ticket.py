@@ -25,7 +25,16 @@ from helpdesk.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
 from helpdesk.tickets.service import TicketService
 from helpdesk.web import hooks
 from helpdesk.web.forms import FormErrors, convert, errors_of
-from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
+from helpdesk.web.i18n import N_
+from helpdesk.web.render import (
+    Req,
+    checked_form,
+    field,
+    gettext_for,
+    optional_int,
+    page,
+    require_staff,
+)
 from helpdesk.web.text import split_quoted
 
 EDITABLE = ("status", "priority", "assignee_id", "queue_id", "tags")
@@ -146,7 +155,7 @@ class AgentTicketPages(Controller):
             payload["status"] = field(form, "status")
         try:
             if not body:
-                raise FormErrors({"body": "write a message first"})
+                raise FormErrors({"body": gettext_for(request, principal)(N_("Write a message first."))})
             data = convert(payload, MessageCreate)
             _, message = await TicketService(runtime).add_message(principal, ticket_id, data)
             for upload in form.getall("attachments", []):
@@ -216,7 +225,9 @@ class AgentTicketPages(Controller):
                 principal,
                 runtime,
                 form=values,
-                errors={"customer": "find the caller or type their e-mail"},
+                errors={
+                    "customer": gettext_for(request, principal)(N_("Find the caller or type their e-mail."))
+                },
                 status_code=422,
             )
         if values["priority"]:

@@ -18,9 +18,37 @@ from helpdesk.core.principal import Principal, PrincipalDep
 from helpdesk.field.board import day_board
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.forms import FormErrors, convert, errors_of
+from helpdesk.web.i18n import N_
 from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
 
 PLANNING_SECONDS = "5"
+
+# Codes the field service pages show through ``_(code)``: listed so that extraction puts them in the catalogs.
+CODE_MESSAGES = (
+    N_("unscheduled"),
+    N_("scheduled"),
+    N_("dispatched"),
+    N_("en_route"),
+    N_("on_site"),
+    N_("completed"),
+    N_("cannot_complete"),
+    N_("cancelled"),
+    N_("queued"),
+    N_("running"),
+    N_("done"),
+    N_("failed"),
+    N_("published"),
+    N_("superseded"),
+    N_("warranty"),
+    N_("contract"),
+    N_("billable"),
+    N_("no_skilled_technician"),
+    N_("no_window_fits"),
+    N_("duration_exceeds_shift"),
+    N_("capacity"),
+    N_("pinned_technician_unavailable"),
+    N_("no_room_in_plan"),
+)
 
 
 class DispatcherPages(Controller):

@@ -22,7 +22,8 @@ from helpdesk.tickets.rules import Channel
 from helpdesk.tickets.schemas import TicketCreate, TicketFilters
 from helpdesk.tickets.service import TicketService
 from helpdesk.web.csrf import FORM_FIELD, check_form_token
-from helpdesk.web.render import page
+from helpdesk.web.i18n import N_
+from helpdesk.web.render import gettext_for, page
 from helpdesk.web.tracking import tracking_page
 
 Req = Request[Any, Any, Any]
@@ -120,7 +121,7 @@ class PortalController(Controller):
                 "portal/signin.html",
                 status_code=400,
                 sent=False,
-                error="Please enter a valid e-mail address.",
+                error=gettext_for(request, principal)(N_("Please enter a valid e-mail address.")),
             )
         except DomainError as exc:
             return _page(

@@ -22,7 +22,7 @@ from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.core.principal import Principal, require_authenticated
 from helpdesk.field.tickets import HelpdeskTickets
 from helpdesk.runtime import Runtime, RuntimeDep
-from helpdesk.web.render import Req, checked_form, field, page
+from helpdesk.web.render import Req, checked_form, field, gettext_for, page
 
 
 class TechnicianPages(Controller):
@@ -99,6 +99,10 @@ async def _render(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
+    if notice:
+        # "WO-12 en_route" from the redirect: the status in the reader's language.
+        reference, _, status = notice.partition(" ")
+        notice = f"{reference} {gettext_for(request, principal)(status)}" if status else reference
     jobs = await JobListService(runtime, HelpdeskTickets(runtime)).job_list(
         principal, day or runtime.clock.now().date()
     )

@@ -22,6 +22,7 @@ from helpdesk.runtime import RuntimeDep
 from helpdesk.web import hooks
 from helpdesk.web.agent_ticket import _ticket_page
 from helpdesk.web.forms import FormErrors, convert, errors_of
+from helpdesk.web.i18n import N_
 from helpdesk.web.render import Req, checked_form, field, optional_int, require_staff
 
 hooks.register_ticket_panel(PANEL, work_orders_panel)
@@ -101,7 +102,7 @@ def work_order_payload(ticket_id: int, values: dict[str, str]) -> dict[str, Any]
 def _whole(text: str, name: str) -> int:
     number = optional_int(text)
     if number is None:
-        raise FormErrors({name: "give a whole number"})
+        raise FormErrors({name: N_("Give a whole number.")})
     return number
 
 
