@@ -197,3 +197,81 @@ async def test_manager_filters_the_dashboard_and_downloads_a_csv(browser: Any, s
     download = await info.value
     content = await asyncio.to_thread(Path(await download.path()).read_text)
     assert content.startswith("queue,priority,open_tickets")
+
+
+async def _skill(server: Server, name: str) -> None:
+    from dispatch.resources import SkillService
+    from dispatch.schemas import SkillCreate
+    from helpdesk.runtime import start_runtime, stop_runtime
+
+    runtime = await start_runtime(Settings(database_url=server.database_url), in_process_jobs=True)
+    try:
+        await SkillService(runtime).create_skill(SkillCreate(name=name))
+    finally:
+        await stop_runtime(runtime)
+
+
+async def test_a_dispatcher_plans_a_day_and_the_technician_completes_the_job_on_a_phone(
+    browser: Any, server: Server
+) -> None:
+    await _skill(server, "boiler")
+    tech_email = await _staff(server, "technician", "Tom Tech")
+    admin_email = await _staff(server, "admin", "Ada Admin")
+    agent_email = await _staff(server, "agent", "Dan Dispatcher")
+    customer = await browser.new_page(viewport={"width": 420, "height": 900})
+    await _submit_request(customer, server, "Boiler makes a banging noise")
+
+    # The admin makes the technician plannable: skills, home base and hours, on the technicians page.
+    admin = await browser.new_page(viewport={"width": 1366, "height": 900})
+    await _sign_in(admin, server, admin_email)
+    await admin.goto(f"{server.url}/admin/technicians")
+    await admin.fill("#tech-skills", "boiler:2")
+    await admin.fill("#tech-home_address", "Alexanderplatz 1, Berlin")
+    await admin.fill("#tech-home_lat", "52.52")
+    await admin.fill("#tech-home_lon", "13.405")
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        await admin.fill(f"#tech-week_{day}", "06:00-22:00")
+    await admin.fill("#tech-lunch_window", "")
+    await admin.click("text=Add technician")
+    await admin.wait_for_selector("#feed-url")
+    await admin.screenshot(path=str(SHOTS / "admin-technicians.png"), full_page=True)
+
+    # The agent creates the work order from the ticket page, then plans, reviews and publishes the day.
+    dispatcher = await browser.new_page(viewport={"width": 1366, "height": 900})
+    await _sign_in(dispatcher, server, agent_email)
+    await dispatcher.wait_for_url("**/agent")
+    await dispatcher.click("text=Boiler makes a banging noise")
+    await dispatcher.click("#work-orders summary")
+    await dispatcher.fill("#wo-duration_minutes", "60")
+    await dispatcher.fill("#wo-required_skills", "boiler:1")
+    await dispatcher.fill("#wo-address", "Unter den Linden 1, Berlin")
+    await dispatcher.fill("#wo-lat", "52.517")
+    await dispatcher.fill("#wo-lon", "13.389")
+    await dispatcher.click("text=Create work order")
+    await dispatcher.wait_for_selector("#work-orders >> text=WO-")
+    await dispatcher.screenshot(path=str(SHOTS / "agent-ticket-work-order.png"), full_page=True)
+    await dispatcher.click("a[href='/agent/dispatch']")
+    await dispatcher.select_option("#d-seconds", "1")
+    await dispatcher.click("#run-planner")
+    await dispatcher.wait_for_selector("#publish", timeout=30_000)
+    assert await dispatcher.locator("table.plan tbody tr").count() == 1
+    await dispatcher.screenshot(path=str(SHOTS / "dispatcher-plan.png"), full_page=True)
+    await dispatcher.click("#publish")
+    await dispatcher.wait_for_selector("text=Published")
+
+    # The technician works the job from a phone.
+    phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    await _sign_in(phone, server, tech_email)
+    await phone.wait_for_url("**/technician")
+    await phone.wait_for_selector("text=Boiler makes a banging noise")
+    await phone.screenshot(path=str(SHOTS / "technician-jobs-phone.png"), full_page=True)
+    await phone.click("text=On my way")
+    await phone.click("text=Arrived on site")
+    await phone.fill("input[name=time_on_site_minutes]", "45")
+    await phone.fill("input[name=parts_used]", "valve")
+    await phone.fill("input[name=signoff_name]", "Carla Customer")
+    await phone.screenshot(path=str(SHOTS / "technician-completion-phone.png"), full_page=True)
+    await phone.click("form.completion button[type=submit]")
+    await phone.wait_for_selector(".notice")
+    assert "completed" in await phone.text_content(".notice")
+    await phone.screenshot(path=str(SHOTS / "technician-done-phone.png"), full_page=True)
