@@ -51,6 +51,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.auth import AuthPages
     from helpdesk.web.canned import CannedPages
     from helpdesk.web.dispatcher import DispatcherPages
+    from helpdesk.web.kb import KnowledgePages
     from helpdesk.web.live import ticket_events
     from helpdesk.web.manager import ManagerDashboard
     from helpdesk.web.portal import PortalController
@@ -75,6 +76,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             DispatcherPages,
             CannedPages,
             FieldAdminPages,
+            KnowledgePages,
         ],
         exception_handlers={DomainError: web_error_handler},
     )

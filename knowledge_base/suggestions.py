@@ -142,12 +142,15 @@ class SuggestionService:
             session.add_all(rows)
         return len(rows)
 
-    async def ticket_suggestions(self, principal: Principal, ticket_id: int) -> list[TicketSuggestion]:
+    async def ticket_suggestions(
+        self, principal: Principal, ticket_id: int, *, ticket_known: bool = False
+    ) -> list[TicketSuggestion]:
         """The stored suggestions of a ticket, best first, each with what to paste into a reply.
-        Staff only. Raises ``NotFound``, ``PermissionDenied``."""
+        Staff only. Raises ``NotFound`` (unless the caller has just read the ticket: ``ticket_known``),
+        ``PermissionDenied``."""
         require_role(principal, *STAFF_ROLES)
         async with self.context.sessions() as session:
-            if not await ticket_exists(session, ticket_id):
+            if not ticket_known and not await ticket_exists(session, ticket_id):
                 raise NotFound(f"ticket {ticket_id} not found")
             rows = (
                 await session.execute(

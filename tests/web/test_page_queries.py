@@ -14,7 +14,8 @@ from helpdesk.runtime import Runtime
 
 QUEUE_PAGE_BOUND = 16
 # The field service panel (work orders, asset, contracts, skills) adds a fixed handful.
-TICKET_PAGE_BOUND = 30
+# 30, plus the suggested-articles panel (one session, one query).
+TICKET_PAGE_BOUND = 32
 DISPATCH_PAGE_BOUND = 12
 
 
