@@ -27,7 +27,7 @@ from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from helpdesk.core.outbox import add_outbox_job
 from helpdesk.core.principal import STAFF_ROLES, Principal, require_authenticated, require_role
-from sla.service import SlaAdminService
+from sla.admin import SlaAdminService
 
 # The help desk's job that writes events onto their tickets (helpdesk.field.jobs).
 MIRROR_JOB = "mirror_work_order_events_job"

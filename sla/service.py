@@ -425,9 +425,3 @@ async def claim_actions(
     for row in rows:
         row.actions_done_at = now
     return rows
-
-
-# Administration moved to sla.admin; kept importable from here for callers written before the split.
-from sla.admin import SlaAdminService  # noqa: E402
-
-__all__ = ["SlaAdminService"]
