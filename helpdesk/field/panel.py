@@ -14,8 +14,8 @@ from dispatch.warranty import AssetWarranty, ContractCoverage, decide_billing
 from helpdesk.core.principal import Principal
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
+from sla.admin import SlaAdminService
 from sla.models import ContractRow, PolicyRow, TicketSlaRow
-from sla.service import SlaAdminService
 
 PANEL = "work_orders"
 
