@@ -23,8 +23,8 @@ from helpdesk.customers.service import mark_bouncing
 from helpdesk.notifications.models import MailReference
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.attachments import AttachmentService
+from helpdesk.tickets.conversation import MessageHook
 from helpdesk.tickets.models import Message, Ticket
-from helpdesk.tickets.service import MessageHook
 
 MAIL_SYSTEM = Principal(name="mail")
 

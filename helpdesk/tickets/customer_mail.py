@@ -1,0 +1,54 @@
+"""Mail to a ticket's customer: rendered in their language, threaded with the ticket's earlier mail, queued in
+the caller's transaction (sent by the outbox after commit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk.customers.models import Customer
+from helpdesk.notifications.models import OutgoingMail
+from helpdesk.notifications.rendering import render_mail
+from helpdesk.notifications.service import queue_mail, thread_headers
+from helpdesk.tickets.models import Ticket
+
+
+async def mail_customer(
+    session: AsyncSession,
+    now: datetime,
+    ticket: Ticket,
+    customer: Customer,
+    *,
+    template: str,
+    base_url: str,
+    auto_submitted: str | None,
+    **context: Any,
+) -> OutgoingMail:
+    """Queue ``template`` for the customer; the context always has the reference, subject and tracking link.
+
+    ``auto_submitted`` is "auto-replied" for acknowledgements and None for a person's reply (RFC 3834).
+    """
+    rendered = render_mail(
+        template,
+        customer.language,
+        reference=ticket.reference,
+        subject=ticket.subject,
+        link=f"{base_url}/track/{ticket.tracking_token}",
+        **context,
+    )
+    in_reply_to, references = await thread_headers(session, ticket.id)
+    return queue_mail(
+        session,
+        now,
+        kind=template,
+        ticket_id=ticket.id,
+        to_address=customer.email,
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+        in_reply_to=in_reply_to,
+        references=references,
+        auto_submitted=auto_submitted,
+    )
