@@ -15,7 +15,6 @@ import email.policy
 import os
 import re
 import secrets
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from aiosmtpd.controller import Controller
 from litestar import Litestar
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from testing_support import REQUIRE_SERVICES, free_port
 
 from helpdesk.app import create_app
 from helpdesk.core.clock import FixedClock
@@ -39,7 +39,6 @@ from helpdesk.core.settings import Settings
 from helpdesk.models import Base
 from helpdesk.runtime import Runtime
 
-REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -231,13 +230,6 @@ async def make_client(settings: Settings, clock: FixedClock) -> AsyncIterator[An
 
     yield make
     await _clean(settings.database_url)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class SmtpSink:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REQUIRE_SERVICES, free_port
 from mailkit import make_mail
 from sqlalchemy import func, select
+from testing_support import REQUIRE_SERVICES, free_port
 
 from helpdesk.channels.email.imap import add_mailbox, fetch_mailbox
 from helpdesk.channels.email.jobs import fetch_all_mailboxes_job

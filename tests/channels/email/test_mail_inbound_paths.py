@@ -9,8 +9,8 @@ import sys
 
 import aiosmtplib
 import pytest
-from conftest import free_port
 from mailkit import inbound, make_mail, outgoing
+from testing_support import free_port
 
 from helpdesk.channels.email.listener import serve_smtp
 
