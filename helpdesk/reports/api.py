@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 
 from helpdesk.core.principal import PrincipalDep, Role, require_role
@@ -17,15 +18,16 @@ from helpdesk.tickets.rules import Priority
 REPORT_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
-def _filters(
+async def provide_filters(
     runtime: RuntimeDep,
-    since: datetime | None,
-    until: datetime | None,
-    queue_id: int | None,
-    priority: Priority | None,
-    organisation_id: int | None,
-    assignee_id: int | None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+    queue_id: FromQuery[int | None] = None,
+    priority: FromQuery[Priority | None] = None,
+    organisation_id: FromQuery[int | None] = None,
+    assignee_id: FromQuery[int | None] = None,
 ) -> ReportFilters:
+    """The report filters every report takes from the query string (default period: the last 30 days)."""
     now = runtime.clock.now()
     return ReportFilters(
         since=since or now - timedelta(days=30),
@@ -37,41 +39,30 @@ def _filters(
     )
 
 
+FiltersDep = NamedDependency[ReportFilters]
+
+
 class SlaReportController(Controller):
     path = "/reports/sla"
     tags = ["reports"]
+    dependencies = {"filters": Provide(provide_filters)}
 
     @get("/events", summary="SLA breaches and warnings in a period (default: the last 30 days)")
     async def events(
         self,
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        queue_id: FromQuery[int | None] = None,
-        priority: FromQuery[Priority | None] = None,
-        organisation_id: FromQuery[int | None] = None,
-        assignee_id: FromQuery[int | None] = None,
+        filters: FiltersDep,
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 500,
     ) -> list[SlaEvent]:
         require_role(principal, *REPORT_ROLES)
-        filters = _filters(runtime, since, until, queue_id, priority, organisation_id, assignee_id)
         return await ReportService(runtime).sla_events(filters, limit=limit)
 
     @get("/events.csv", summary="The same events as CSV", media_type="text/csv")
     async def events_csv(
-        self,
-        principal: PrincipalDep,
-        runtime: RuntimeDep,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        queue_id: FromQuery[int | None] = None,
-        priority: FromQuery[Priority | None] = None,
-        organisation_id: FromQuery[int | None] = None,
-        assignee_id: FromQuery[int | None] = None,
+        self, principal: PrincipalDep, runtime: RuntimeDep, filters: FiltersDep
     ) -> Response[str]:
         require_role(principal, *REPORT_ROLES)
-        filters = _filters(runtime, since, until, queue_id, priority, organisation_id, assignee_id)
         events = await ReportService(runtime).sla_events(filters, limit=10_000)
         return Response(
             events_csv(events),
@@ -81,16 +72,7 @@ class SlaReportController(Controller):
 
     @get("/compliance", summary="Met versus breached per SLA target in a period")
     async def compliance(
-        self,
-        principal: PrincipalDep,
-        runtime: RuntimeDep,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        queue_id: FromQuery[int | None] = None,
-        priority: FromQuery[Priority | None] = None,
-        organisation_id: FromQuery[int | None] = None,
-        assignee_id: FromQuery[int | None] = None,
+        self, principal: PrincipalDep, runtime: RuntimeDep, filters: FiltersDep
     ) -> ComplianceReport:
         require_role(principal, *REPORT_ROLES)
-        filters = _filters(runtime, since, until, queue_id, priority, organisation_id, assignee_id)
         return await ReportService(runtime).compliance(filters)
