@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from helpdesk.core.db import transaction
 from helpdesk.core.errors import InvalidInput, NotFound, TooLarge
 from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit, policy
+from helpdesk.tickets.conversation import MessageHook
 from helpdesk.tickets.models import Attachment, Message, Ticket
 from helpdesk.tickets.rules import MessageKind
 
@@ -50,17 +52,6 @@ class AttachmentService:
                 policy.ensure_can_work(principal)
             return await self._store(session, principal, ticket, filename, content_type, data, message_id)
 
-    async def attach_by_tracking(
-        self, token: str, *, filename: str, content_type: str | None, data: bytes
-    ) -> Attachment:
-        """Store a file sent with the portal form, whose sender holds only the tracking link."""
-        async with transaction(self.runtime.sessions) as session:
-            ticket = await session.scalar(select(Ticket).where(Ticket.tracking_token == token))
-            if ticket is None:
-                raise NotFound("no request with this tracking link")
-            sender = Principal(customer_id=ticket.customer_id, name="portal form")
-            return await self._store(session, sender, ticket, filename, content_type, data, None)
-
     async def attach_in(
         self,
         session: AsyncSession,
@@ -74,12 +65,22 @@ class AttachmentService:
         content_id: str | None = None,
     ) -> Attachment:
         """Store a file in the caller's transaction (a channel storing what came with a message).
-
         ``content_id`` keeps an inline image addressable from the message's HTML (``cid:``). Raises
         ``TooLarge`` and ``InvalidInput`` before writing anything."""
         return await self._store(
             session, actor, ticket, filename, content_type, data, message_id, content_id=content_id
         )
+
+    def with_message(self, files: Sequence[tuple[str, str | None, bytes]]) -> MessageHook:
+        """A hook for ``TicketService.open``: store ``files`` (name, type, bytes) on the new ticket's first
+        message in the same transaction, so a file over a limit leaves no ticket behind either."""
+
+        async def store(session: AsyncSession, ticket: Ticket, message: Message) -> None:
+            sender = Principal(customer_id=ticket.customer_id, name="customer")
+            for filename, content_type, data in files:
+                await self._store(session, sender, ticket, filename, content_type, data, message.id)
+
+        return store
 
     async def _store(
         self,

@@ -55,18 +55,16 @@ class PortalController(Controller):
             if not principal.is_customer:
                 payload.update(customer_email=fields["email"], customer_name=fields["name"])
             data = _convert(payload)
-            files = [f for f in form.getall("attachments", []) if isinstance(f, UploadFile) and f.filename]
-            service = TicketService(runtime)
-            ticket = await service.open_ticket(
-                principal, data, channel=Channel.WEB, client=client_key(request)
+            uploads = [f for f in form.getall("attachments", []) if isinstance(f, UploadFile) and f.filename]
+            files = [(f.filename, f.content_type, await f.read()) for f in uploads]
+            # The ticket and its files commit together: a file over a limit leaves nothing half-written.
+            ticket, _ = await TicketService(runtime).open(
+                principal,
+                data,
+                channel=Channel.WEB,
+                client=client_key(request),
+                within=AttachmentService(runtime).with_message(files),
             )
-            for upload in files:
-                await AttachmentService(runtime).attach_by_tracking(
-                    ticket.tracking_token,
-                    filename=upload.filename,
-                    content_type=upload.content_type,
-                    data=await upload.read(),
-                )
         except DomainError as exc:
             return _page(
                 request,
