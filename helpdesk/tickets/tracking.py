@@ -10,6 +10,7 @@ from sqlalchemy import select
 from helpdesk.core.errors import NotFound
 from helpdesk.core.principal import Principal
 from helpdesk.runtime import Runtime
+from helpdesk.tickets.conversation import MessageHook
 from helpdesk.tickets.models import AuditEvent, Message, Ticket
 from helpdesk.tickets.schemas import MessageCreate
 from helpdesk.tickets.service import TicketService
@@ -27,15 +28,16 @@ class TrackingService:
             raise NotFound("no request with this tracking link")
         return ticket
 
-    async def reply(self, token: str, body: str) -> tuple[Ticket, Message]:
+    async def reply(
+        self, token: str, body: str, *, within: MessageHook | None = None
+    ) -> tuple[Ticket, Message]:
         """Add a customer message through the tracking link, with the same rules as a signed-in customer's
         (reopens a resolved ticket; a closed one gets a linked follow-up, returned). Raises ``NotFound``."""
         ticket = await self.ticket(token)
         actor = Principal(customer_id=ticket.customer_id, name="customer (tracking link)")
-        return await TicketService(self.runtime).add_message(actor, ticket.id, MessageCreate(body=body))
-
-    def actor(self, ticket: Ticket) -> Principal:
-        return Principal(customer_id=ticket.customer_id, name="customer (tracking link)")
+        return await TicketService(self.runtime).add_message(
+            actor, ticket.id, MessageCreate(body=body), within=within
+        )
 
     async def status_times(self, token: str) -> dict[str, datetime]:
         """When the request first entered each status (``new`` is its creation)."""

@@ -81,25 +81,17 @@ class TrackingPages(Controller):
                 request, principal, runtime, token, status_code=422, error=message_text, draft=body
             )
         try:
+            uploads = [f for f in form.getall("attachments", []) if isinstance(f, UploadFile) and f.filename]
+            files = [(f.filename, f.content_type, await f.read()) for f in uploads]
+            # The message and its files commit together: a file over a limit leaves nothing half-written.
+            with_files = AttachmentService(runtime).with_message(files)
             if principal.is_customer:
                 current = await tracking.ticket(token)
-                actor = principal
                 ticket, message = await TicketService(runtime).add_message(
-                    principal, current.id, MessageCreate(body=body)
+                    principal, current.id, MessageCreate(body=body), within=with_files
                 )
             else:
-                ticket, message = await tracking.reply(token, body)
-                actor = tracking.actor(ticket)
-            for upload in form.getall("attachments", []):
-                if isinstance(upload, UploadFile) and upload.filename:
-                    await AttachmentService(runtime).attach(
-                        actor,
-                        ticket.id,
-                        filename=upload.filename,
-                        content_type=upload.content_type,
-                        data=await upload.read(),
-                        message_id=message.id,
-                    )
+                ticket, message = await tracking.reply(token, body, within=with_files)
         except DomainError as exc:
             return await tracking_page(
                 request, principal, runtime, token, status_code=exc.status_code, error=exc.detail, draft=body

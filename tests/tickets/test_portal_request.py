@@ -59,3 +59,23 @@ async def test_request_with_a_file_over_the_limit_is_refused_whole_and_says_why(
     assert "scan.pdf" in response.text
     assert "Chair leaks oil" in response.text  # the form keeps what the customer typed
     assert await counts(runtime) == (0, 0)
+
+
+async def test_reply_on_the_tracking_page_with_a_file_over_the_limit_adds_nothing(client, runtime):  # type: ignore[no-untyped-def]
+    token = await form_token(client)
+    created = await client.post("/portal/requests", data=fields(token))
+    tracking_path = created.headers["location"].split("?")[0]
+    page = await client.get(tracking_path)
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+    assert csrf
+    before = page.text.count('class="msg')
+    assert before >= 1  # the request itself
+    response = await client.post(
+        f"{tracking_path}/reply",
+        data={"_csrf": csrf.group(1), "body": "Here is the scan"},
+        files={"attachments": ("scan.pdf", b"x" * (64 * 1024 + 1), "application/pdf")},
+    )
+    assert response.status_code == 413
+    after = (await client.get(tracking_path)).text.count('class="msg')
+    assert after == before
+    assert await counts(runtime) == (1, 0)
