@@ -24,11 +24,13 @@ async def mail_customer(
     template: str,
     base_url: str,
     auto_submitted: str | None,
+    thread: bool = True,
     **context: Any,
 ) -> OutgoingMail:
     """Queue ``template`` for the customer; the context always has the reference, subject and tracking link.
 
-    ``auto_submitted`` is "auto-replied" for acknowledgements and None for a person's reply (RFC 3834).
+    ``auto_submitted`` is "auto-replied" for acknowledgements and None for a person's reply (RFC 3834);
+    ``thread=False`` skips looking up earlier mail (a ticket just opened on the web has none).
     """
     rendered = render_mail(
         template,
@@ -38,7 +40,7 @@ async def mail_customer(
         link=f"{base_url}/track/{ticket.tracking_token}",
         **context,
     )
-    in_reply_to, references = await thread_headers(session, ticket.id)
+    in_reply_to, references = await thread_headers(session, ticket.id) if thread else (None, None)
     return queue_mail(
         session,
         now,

@@ -35,7 +35,13 @@ from helpdesk.tickets.rules import (
     priority_from_matrix,
 )
 from helpdesk.tickets.schemas import TicketCreate, TicketUpdate
-from helpdesk.tickets.sla_sync import policy_for_new_ticket, raised_priority, refresh_sla, start_sla
+from helpdesk.tickets.sla_sync import (
+    policy_for_new_ticket,
+    preset_deadlines,
+    raised_priority,
+    refresh_sla,
+    start_sla,
+)
 from helpdesk.tickets.status import change_status
 
 
@@ -122,6 +128,7 @@ class TicketService(ConversationService):
             created_at=now,
             updated_at=now,
         )
+        preset_deadlines(ticket, resolved)
         session.add(ticket)
         await session.flush()
         for tag in normalise_tags(data.tags):
@@ -145,7 +152,10 @@ class TicketService(ConversationService):
             await session.flush()
             await within(session, ticket, message)
         if acknowledge:
-            mails.append(await self._acknowledgement(session, now, ticket, customer))
+            # Only a ticket opened by mail has earlier mail to thread with (the customer's own message).
+            mails.append(
+                await self._acknowledgement(session, now, ticket, customer, thread=channel == Channel.EMAIL)
+            )
         await flush_mail_jobs(session, now, mails)
         # Knowledge-base suggestions for the agent, computed once the ticket is committed.
         add_outbox_job(session, now, "suggest_for_ticket_job", ticket.id)
@@ -193,7 +203,7 @@ class TicketService(ConversationService):
         return await find_or_create_customer(session, now, email=data.customer_email, name=name)
 
     async def _acknowledgement(
-        self, session: AsyncSession, now: datetime, ticket: Ticket, customer: Customer
+        self, session: AsyncSession, now: datetime, ticket: Ticket, customer: Customer, *, thread: bool
     ) -> OutgoingMail:
         return await mail_customer(
             session,
@@ -203,6 +213,7 @@ class TicketService(ConversationService):
             template="ticket_acknowledgement",
             base_url=self._base_url,
             auto_submitted="auto-replied",
+            thread=thread,
             name=customer.name or "",
         )
 

@@ -73,6 +73,33 @@ def raised_priority(priority: Priority, levels: int) -> Priority:
     return order[max(0, order.index(priority) - levels)]
 
 
+def preset_deadlines(ticket: Ticket, resolved: ResolvedPolicy) -> None:
+    """Fill a new ticket's deadline columns before it is inserted, so the INSERT carries them and
+    ``start_sla`` finds nothing to update (one statement fewer on every ticket opened)."""
+    snapshot = TicketSlaRow(
+        policy_spec=resolved.policy_spec,
+        calendar_spec=resolved.calendar_spec,
+        actions=resolved.actions,
+        notify_any_hour=resolved.notify_any_hour,
+    )
+    compiled = compile_policy(snapshot)
+    timeline = TicketTimeline(
+        created_at=ticket.created_at, priority=ticket.priority, initial_status=ticket.status
+    )
+    status = evaluate_sla(
+        compiled.policy,
+        compiled.calendar,
+        timeline,
+        ticket.created_at,
+        notification_calendar=compiled.notification_calendar,
+    )
+    ticket.first_response_due_at = status.first_response_due_at
+    ticket.next_response_due_at = status.next_response_due_at
+    ticket.resolution_due_at = status.resolution_due_at
+    ticket.sla_due_at = status.sla_due_at
+    ticket.sla_next_escalation_at = min((step.notify_at for step in status.escalations), default=None)
+
+
 async def start_sla(session: AsyncSession, ticket: Ticket, resolved: ResolvedPolicy, now: datetime) -> None:
     """Give a ticket created in this transaction its policy and first deadlines.
 
