@@ -55,15 +55,16 @@ async def start_runtime(
     """
     from helpdesk.worker import job_functions
 
+    clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=create_session_factory(engine),
-        clock=clock or SystemClock(),
+        clock=clock,
         storage=storage_for(settings.attachment_storage, settings.attachment_dir),
-        rate_limiter=RedisRateLimiter(redis) if redis is not None else MemoryRateLimiter(),
+        rate_limiter=RedisRateLimiter(redis, clock) if redis is not None else MemoryRateLimiter(clock),
         redis=redis,
     )
     use_arq = settings.redis_url is not None and not in_process_jobs

@@ -35,8 +35,11 @@ class CommandContext:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
     queue: JobQueue = field(default_factory=_NoQueue)
-    rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    rate_limiter: RateLimiter = field(init=False)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rate_limiter = MemoryRateLimiter(self.clock)
 
     async def after_commit(self) -> None:
         return None
