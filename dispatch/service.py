@@ -14,6 +14,7 @@ from dispatch.ports import TicketPort
 from dispatch.resources import check_skills
 from dispatch.rules import TECHNICIAN_STEPS, WorkOrderStatus, check_transition, time_on_site_minutes
 from dispatch.schemas import (
+    AssetRead,
     CompletionRequest,
     TransitionRequest,
     WorkOrderCreate,
@@ -21,13 +22,14 @@ from dispatch.schemas import (
     WorkOrderRead,
 )
 from dispatch.views import work_order_detail, work_order_read
-from dispatch.warranty import AssetWarranty, ContractCoverage, decide_billing
+from dispatch.warranty import AssetWarranty, BillingDecision, ContractCoverage, decide_billing
 from helpdesk.core.context import AppContext
 from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from helpdesk.core.outbox import add_outbox_job
 from helpdesk.core.principal import STAFF_ROLES, Principal, require_authenticated, require_role
 from sla.admin import SlaAdminService
+from sla.schemas import ContractRead
 
 # The help desk's job that writes events onto their tickets (helpdesk.field.jobs).
 MIRROR_JOB = "mirror_work_order_events_job"
@@ -107,15 +109,8 @@ class WorkOrderService:
             asset = await _asset(session, data)
         owner_org = asset.organisation_id if asset and asset.organisation_id else facts.organisation_id
         owner_customer = asset.customer_id if asset and asset.customer_id else facts.customer_id
-        contracts = await SlaAdminService(self.context).contracts_covering(
-            organisation_id=owner_org, customer_id=owner_customer, at=now
-        )
-        decision = decide_billing(
-            AssetWarranty(asset.serial_number, asset.warranty_until, asset.warranty_terms, asset.contract_id)
-            if asset
-            else None,
-            [ContractCoverage(c.id, c.name, tuple(c.coverage)) for c in contracts],
-            now.date(),
+        decision, _ = await billing_for(
+            self.context, asset, organisation_id=owner_org, customer_id=owner_customer, at=now
         )
         if data.location is not None:
             address, lat, lon = data.location.address, data.location.lat, data.location.lon
@@ -325,6 +320,29 @@ def _windows(data: WorkOrderCreate) -> list[list[str]]:
             raise InvalidInput(f"windows[{i}]: ends before it starts", field=f"windows[{i}]")
         out.append([window.start_at.isoformat(), window.end_at.isoformat()])
     return out
+
+
+async def billing_for(
+    context: AppContext,
+    asset: AssetRow | AssetRead | None,
+    *,
+    organisation_id: int | None,
+    customer_id: int | None,
+    at: datetime,
+) -> tuple[BillingDecision, list[ContractRead]]:
+    """Whether on-site work on ``asset`` for this owner would be warranty, covered by a contract or billable
+    at ``at`` (see ``dispatch.warranty.decide_billing``), and the contracts in force that were considered."""
+    contracts = await SlaAdminService(context).contracts_covering(
+        organisation_id=organisation_id, customer_id=customer_id, at=at
+    )
+    decision = decide_billing(
+        AssetWarranty(asset.serial_number, asset.warranty_until, asset.warranty_terms, asset.contract_id)
+        if asset
+        else None,
+        [ContractCoverage(c.id, c.name, tuple(c.coverage)) for c in contracts],
+        at.date(),
+    )
+    return decision, contracts
 
 
 async def _asset(session: AsyncSession, data: WorkOrderCreate) -> AssetRow | None:

@@ -9,12 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from dispatch.resources import AssetService, SkillService
-from dispatch.service import WorkOrderService
-from dispatch.warranty import AssetWarranty, ContractCoverage, decide_billing
+from dispatch.service import WorkOrderService, billing_for
 from helpdesk.core.principal import Principal
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
-from sla.admin import SlaAdminService
 from sla.models import ContractRow, PolicyRow, TicketSlaRow
 
 PANEL = "work_orders"
@@ -39,15 +37,8 @@ async def work_orders_panel(runtime: Runtime, principal: Principal, ticket_id: i
     asset_id = next((o.asset_id for o in reversed(orders) if o.asset_id is not None), None)
     asset = await AssetService(runtime).get_asset(asset_id) if asset_id is not None else None
     now = runtime.clock.now()
-    contracts = await SlaAdminService(runtime).contracts_covering(
-        organisation_id=organisation_id, customer_id=customer_id, at=now
-    )
-    decision = decide_billing(
-        AssetWarranty(asset.serial_number, asset.warranty_until, asset.warranty_terms, asset.contract_id)
-        if asset
-        else None,
-        [ContractCoverage(c.id, c.name, tuple(c.coverage)) for c in contracts],
-        now.date(),
+    decision, contracts = await billing_for(
+        runtime, asset, organisation_id=organisation_id, customer_id=customer_id, at=now
     )
     return {
         "items": orders,

@@ -6,11 +6,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie, UploadFile
+from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from helpdesk.accounts.dependencies import SESSION_COOKIE, PrincipalDep, client_key
+from helpdesk.accounts.api import session_cookie
+from helpdesk.accounts.dependencies import PrincipalDep, client_key
 from helpdesk.accounts.service import AccountService
 from helpdesk.core.errors import DomainError
 from helpdesk.core.params import PathId, PathToken
@@ -151,16 +152,7 @@ class PortalController(Controller):
                 sent=False,
                 error=exc.detail,
             )
-        cookie = Cookie(
-            key=SESSION_COOKIE,
-            value=issued.token,
-            httponly=True,
-            samesite="lax",
-            secure=runtime.settings.secure_cookies,
-            max_age=runtime.settings.session_days * 86400,
-            path="/",
-        )
-        return Redirect("/portal/requests", cookies=[cookie])
+        return Redirect("/portal/requests", cookies=[session_cookie(issued, runtime)])
 
     @get("/portal/requests")
     async def my_requests(
