@@ -1,4 +1,5 @@
-"""Knowledge-base tables: articles, their versions, the index's change counter, ticket suggestions and links.
+"""Knowledge-base tables: articles, their versions, categories, the index's change counter, ticket suggestions
+and links.
 
 Tickets and staff users belong to ``helpdesk``; they are referenced here by table name only.
 """
@@ -65,6 +66,23 @@ class KbArticleVersion(Base):
     edited_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff_user.id", ondelete="SET NULL"))
     edited_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class KbCategory(Base):
+    """A category as the administrators arrange it (nested under ``parent_id``, ordered by ``position`` among
+    its siblings). Articles name their category in ``KbArticle.category``, so a rename renames theirs too."""
+
+    __tablename__ = "kb_category"
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # RESTRICT: a category with subcategories is not deleted (the service says so first).
+    parent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("kb_category.id", ondelete="RESTRICT"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class KbState(Base):

@@ -162,3 +162,39 @@ class LinkCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class FeedbackRead(msgspec.Struct, kw_only=True):
     article_id: int
     counts: Counts
+
+
+class CategoryCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Category
+    # Nest the new category under another one (optional).
+    parent_id: Id | None = None
+
+
+class CategoryUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # A new name renames the category on its articles too.
+    name: Category | msgspec.UnsetType = msgspec.UNSET
+    # Another category to nest under, or null for the top level.
+    parent_id: Id | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class CategoryRead(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    parent_id: int | None
+    position: int
+    # 0 for a top-level category, 1 for one nested under it, and so on.
+    depth: int
+    article_count: int
+
+
+class UnlistedCategory(msgspec.Struct, kw_only=True):
+    """A category some articles name that is not in the administered list (set through the API or an import)."""
+
+    name: str
+    article_count: int
+
+
+class CategoryTree(msgspec.Struct, kw_only=True):
+    # Parents before their children, siblings by position.
+    items: list[CategoryRead]
+    unlisted: list[UnlistedCategory]
