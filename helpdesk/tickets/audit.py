@@ -44,3 +44,33 @@ def _text(value: object) -> str | None:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def record_entity(
+    session: AsyncSession,
+    now: datetime,
+    actor: Principal,
+    *,
+    entity: str,
+    entity_id: int,
+    field: str,
+    old: object,
+    new: object,
+    ticket_id: int | None = None,
+) -> None:
+    """One change to something that belongs to no ticket (yet), such as an inbound mail an agent set
+    aside, kept in the same trail as ticket changes."""
+    session.add(
+        AuditEvent(
+            entity=entity,
+            entity_id=entity_id,
+            ticket_id=ticket_id,
+            actor=actor.label[:200],
+            actor_user_id=actor.user_id,
+            actor_customer_id=actor.customer_id,
+            field=field,
+            old_value=_text(old),
+            new_value=_text(new),
+            created_at=now,
+        )
+    )

@@ -27,6 +27,7 @@ class InboundStatus(StrEnum):
     PROCESSED = "processed"  # became a ticket, a message on a ticket, or was attached as a bounce
     FLAGGED = "flagged"  # stored but deliberately not turned into a ticket: flag_reason says why
     FAILED = "failed"  # processing failed every attempt: flag_reason holds the last error
+    DISMISSED = "dismissed"  # a person looked at a flagged or failed mail and set it aside (kept stored)
 
 
 class InboundOutcome(StrEnum):
