@@ -45,6 +45,7 @@ class JobListService:
                 technician_name=tech.name,
                 day=day,
                 jobs=await self._jobs(session, orders),
+                time_zone=str(tech.hours.get("timezone") or "UTC"),
             )
 
     async def calendar_feed(self, token: str) -> bytes:

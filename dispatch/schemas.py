@@ -316,3 +316,5 @@ class JobList(msgspec.Struct, kw_only=True):
     technician_name: Name
     day: date
     jobs: list[JobRead]
+    # The technician's calendar zone (IANA): their day and the times they are shown are in it.
+    time_zone: str = "UTC"

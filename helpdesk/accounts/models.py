@@ -23,6 +23,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(10), default="en")
+    # An IANA name; NULL: the help desk's default zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from helpdesk.core.types import NO_NUL, Email, Id
+from helpdesk.core.zones import TimeZoneName
 
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 NewPassword = Annotated[
@@ -15,6 +16,7 @@ PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=N
 RoleName = Literal["admin", "manager", "agent", "technician"]
 GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 TokenName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+Language = Annotated[str, msgspec.Meta(pattern=r"^(en|ru)$", description="en or ru")]
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -59,6 +61,9 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     role: RoleName | msgspec.UnsetType = msgspec.UNSET
     is_active: bool | msgspec.UnsetType = msgspec.UNSET
     password: NewPassword | msgspec.UnsetType = msgspec.UNSET
+    language: Language | msgspec.UnsetType = msgspec.UNSET
+    # null: the help desk's default zone.
+    time_zone: TimeZoneName | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class UserRead(msgspec.Struct, kw_only=True):
@@ -68,6 +73,8 @@ class UserRead(msgspec.Struct, kw_only=True):
     role: str
     is_active: bool
     created_at: datetime
+    language: str = "en"
+    time_zone: str | None = None
 
 
 class GroupCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -93,7 +93,12 @@ class AccountService:
             if user is None:
                 return None
             return Principal(
-                user_id=user.id, role=Role(user.role), name=user.name, csrf_token=None, language=user.language
+                user_id=user.id,
+                role=Role(user.role),
+                name=user.name,
+                csrf_token=None,
+                language=user.language,
+                time_zone=user.time_zone,
             )
 
     async def _principal_for(
@@ -104,7 +109,12 @@ class AccountService:
             if user is None or not user.is_active:
                 return None
             return Principal(
-                user_id=user.id, role=Role(user.role), name=user.name, csrf_token=csrf, language=user.language
+                user_id=user.id,
+                role=Role(user.role),
+                name=user.name,
+                csrf_token=csrf,
+                language=user.language,
+                time_zone=user.time_zone,
             )
         if customer_id is not None:
             row = (
@@ -124,6 +134,7 @@ class AccountService:
                 name=customer.name or customer.email,
                 csrf_token=csrf,
                 language=customer.language,
+                time_zone=customer.time_zone,
             )
         return None
 

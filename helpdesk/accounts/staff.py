@@ -12,6 +12,7 @@ from helpdesk.accounts.schemas import GroupCreate, GroupRead, GroupUpdate, UserR
 from helpdesk.accounts.security import hash_password
 from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk.core.zones import check_time_zone
 from helpdesk.runtime import Runtime
 
 
@@ -23,6 +24,8 @@ def user_read(user: User) -> UserRead:
         role=user.role,
         is_active=user.is_active,
         created_at=user.created_at,
+        language=user.language,
+        time_zone=user.time_zone,
     )
 
 
@@ -42,6 +45,9 @@ class StaffService:
             return user_read(user)
 
     async def update_user(self, user_id: int, data: UserUpdate) -> UserRead:
+        """Change the fields ``data`` sets. Raises ``NotFound``, ``InvalidInput`` (an unknown time zone)."""
+        if isinstance(data.time_zone, str):
+            check_time_zone(data.time_zone)
         async with transaction(self.runtime.sessions) as session:
             user = await session.get(User, user_id)
             if user is None:
@@ -54,6 +60,10 @@ class StaffService:
                 user.is_active = data.is_active
             if data.password is not msgspec.UNSET:
                 user.password_hash = hash_password(data.password)
+            if data.language is not msgspec.UNSET:
+                user.language = data.language
+            if data.time_zone is not msgspec.UNSET:
+                user.time_zone = data.time_zone
             return user_read(user)
 
     async def list_groups(self) -> list[GroupRead]:

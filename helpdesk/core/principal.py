@@ -29,6 +29,8 @@ class Principal:
     csrf_token: str | None = None
     # The person's language setting (staff user or customer), for pages and mail.
     language: str | None = None
+    # The person's time zone setting (an IANA name); unset: the help desk's default zone.
+    time_zone: str | None = None
 
     @property
     def is_staff(self) -> bool:

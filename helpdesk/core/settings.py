@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 import msgspec
 
+from helpdesk.core.zones import is_time_zone
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./helpdesk.db"
 
 
@@ -55,10 +57,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Minutes between two IMAP fetches of every enabled mailbox.
     mail_fetch_every_minutes: int = 1
     default_language: str = "en"
+    # Times on pages are shown in the person's zone, else this one (an IANA name such as Europe/Berlin).
+    default_time_zone: str = "UTC"
     # An OSRM server (http://osrm:5000) for road travel times in day plans; unset: straight-line estimates.
     osrm_url: str | None = None
     # Fuse multilingual-e5-small embeddings into knowledge-base search (needs `pip install 'helpdesk[semantic]'`).
     kb_semantic: bool = False
+
+    def __post_init__(self) -> None:
+        if not is_time_zone(self.default_time_zone):
+            raise ValueError(f"default_time_zone: unknown time zone {self.default_time_zone!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -46,6 +46,7 @@ def customer_read(row: Customer) -> CustomerRead:
         language=row.language,
         bouncing_since=row.bouncing_since,
         created_at=row.created_at,
+        time_zone=row.time_zone,
     )
 
 

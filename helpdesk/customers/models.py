@@ -28,6 +28,8 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(50))
     organisation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organisation.id"), index=True)
     language: Mapped[str] = mapped_column(String(10), default="en")
+    # An IANA name; NULL: the help desk's default zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     # Set when mail to this address bounced; cleared when the customer writes again.
     bouncing_since: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -6,6 +6,7 @@ from typing import Annotated
 import msgspec
 
 from helpdesk.core.types import NO_NUL, Email, Id, Name
+from helpdesk.core.zones import TimeZoneName
 
 Domain = Annotated[str, msgspec.Meta(max_length=255, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")]
 Language = Annotated[str, msgspec.Meta(pattern=r"^(en|ru)$", description="en or ru")]
@@ -47,6 +48,8 @@ class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
     organisation_id: Id | msgspec.UnsetType | None = msgspec.UNSET
     language: Language | msgspec.UnsetType = msgspec.UNSET
+    # null: the help desk's default zone.
+    time_zone: TimeZoneName | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class CustomerRead(msgspec.Struct, kw_only=True):
@@ -58,3 +61,4 @@ class CustomerRead(msgspec.Struct, kw_only=True):
     language: str
     bouncing_since: datetime | None
     created_at: datetime
+    time_zone: str | None = None

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, NotFound
+from helpdesk.core.zones import check_time_zone
 from helpdesk.customers.models import Customer, Organisation
 from helpdesk.customers.schemas import CustomerCreate, CustomerUpdate, OrganisationCreate, OrganisationUpdate
 from helpdesk.runtime import Runtime
@@ -161,6 +162,10 @@ class CustomerService:
             return customer
 
     async def update_customer(self, customer_id: int, data: CustomerUpdate) -> Customer:
+        """Change the fields ``data`` sets. Raises ``NotFound``, ``InvalidInput`` (an unknown organisation or
+        time zone), ``Conflict`` (the e-mail belongs to another customer)."""
+        if isinstance(data.time_zone, str):
+            check_time_zone(data.time_zone)
         async with transaction(self.runtime.sessions) as session:
             customer = await session.get(Customer, customer_id)
             if customer is None:
