@@ -52,6 +52,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.canned import CannedPages
     from helpdesk.web.dispatcher import DispatcherPages
     from helpdesk.web.kb import KnowledgePages
+    from helpdesk.web.kb_admin import KnowledgeCategoryPages
     from helpdesk.web.live import ticket_events
     from helpdesk.web.manager import ManagerDashboard
     from helpdesk.web.portal import PortalController
@@ -77,6 +78,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             CannedPages,
             FieldAdminPages,
             KnowledgePages,
+            KnowledgeCategoryPages,
         ],
         exception_handlers={DomainError: web_error_handler},
     )

@@ -76,10 +76,8 @@ class KbCategory(Base):
 
     id: Mapped[IntPK]
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    # RESTRICT: a category with subcategories is not deleted (the service says so first).
-    parent_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("kb_category.id", ondelete="RESTRICT"), index=True
-    )
+    # A category with subcategories is not deleted (the service refuses it first; the key backs that up).
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("kb_category.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,15 +1,20 @@
-"""Form fields into the API's schemas, and the API's errors back onto the fields they name."""
+"""Form fields into the API's schemas, and the API's errors back onto the fields they name; ``submit_form``
+is the shape every administration form shares (convert, call the service, show the page again on a refusal)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
 
-from helpdesk.core.errors import DomainError
+from helpdesk.core.errors import DomainError, NotAuthenticated, PermissionDenied
+from helpdesk.web.i18n import N_
 
 T = TypeVar("T")
+R = TypeVar("R")
+Gettext = Callable[[str], str]
 _AT = re.compile(r" - at `\$\.?([^`]*)`")
 
 
@@ -32,8 +37,15 @@ def field_name(path: str, aliases: dict[str, str] | None = None) -> str:
     return cleaned.replace(".", "_")
 
 
-def convert(payload: dict[str, Any], schema: type[T], aliases: dict[str, str] | None = None) -> T:
-    """``msgspec.convert`` that raises ``FormErrors`` naming the form field instead of a JSON path."""
+def convert(
+    payload: dict[str, Any],
+    schema: type[T],
+    aliases: dict[str, str] | None = None,
+    *,
+    gettext: Gettext | None = None,
+) -> T:
+    """``msgspec.convert`` that raises ``FormErrors`` naming the form field instead of a JSON path, in the
+    reader's language when ``gettext`` is given."""
     try:
         return msgspec.convert(payload, schema)
     except msgspec.ValidationError as exc:
@@ -41,27 +53,30 @@ def convert(payload: dict[str, Any], schema: type[T], aliases: dict[str, str] | 
         match = _AT.search(message)
         path = match.group(1) if match else ""
         name = field_name(path, aliases) if path else ""
-        raise FormErrors({name: humane(_AT.sub("", message), name)}) from exc
+        raise FormErrors({name: humane(_AT.sub("", message), name, gettext)}) from exc
 
 
+# msgspec's messages and what a form says instead; ``n`` is the limit in the message.
 _RULES = (
-    (re.compile(r"^Expected `str` matching regex.*"), "has an invalid format"),
-    (re.compile(r"^Expected `str` of length <= (\d+)$"), r"at most \1 characters"),
-    (re.compile(r"^Expected `str` of length >= (\d+)$"), r"at least \1 characters"),
-    (re.compile(r"^Expected `(?:int|float)` >= (\S+)$"), r"must be at least \1"),
-    (re.compile(r"^Expected `(?:int|float)` > (\S+)$"), r"must be more than \1"),
-    (re.compile(r"^Expected `(?:int|float)` <= (\S+)$"), r"must be at most \1"),
-    (re.compile(r"^Object missing required field `(\w+)`$"), r"\1 is required"),
+    (re.compile(r"^Expected `str` matching regex.*"), N_("has an invalid format")),
+    (re.compile(r"^Expected `str` of length <= (?P<n>\d+)$"), N_("at most %(n)s characters")),
+    (re.compile(r"^Expected `str` of length >= (?P<n>\d+)$"), N_("at least %(n)s characters")),
+    (re.compile(r"^Expected `(?:int|float)` >= (?P<n>\S+)$"), N_("must be at least %(n)s")),
+    (re.compile(r"^Expected `(?:int|float)` > (?P<n>\S+)$"), N_("must be more than %(n)s")),
+    (re.compile(r"^Expected `(?:int|float)` <= (?P<n>\S+)$"), N_("must be at most %(n)s")),
+    (re.compile(r"^Object missing required field `(?P<n>\w+)`$"), N_("%(n)s is required")),
+    (re.compile(r"^Expected `(?:int|float)(?: \| null)?`, got `str`$"), N_("must be a number")),
 )
 
 
-def humane(message: str, name: str = "") -> str:
+def humane(message: str, name: str = "", gettext: Gettext | None = None) -> str:
     """msgspec's message in words for a form: "must be at least 1" rather than "Expected `int` >= 1"."""
+    translate = gettext or (lambda text: text)
     if "email" in name and "matching regex" in message:
-        return "not a valid e-mail address"
-    for pattern, replacement in _RULES:
-        if pattern.match(message):
-            return pattern.sub(replacement, message)
+        return translate(N_("not a valid e-mail address"))
+    for pattern, words in _RULES:
+        if found := pattern.match(message):
+            return translate(words) % found.groupdict()
     return message
 
 
@@ -71,3 +86,28 @@ def errors_of(exc: DomainError, aliases: dict[str, str] | None = None) -> dict[s
     if exc.field and detail.startswith(f"{exc.field}:"):
         detail = detail[len(exc.field) + 1 :].strip()
     return {field_name(exc.field, aliases) if exc.field else "": detail}
+
+
+async def submit_form(
+    action: Callable[[], Awaitable[R]],
+    show_errors: Callable[[dict[str, str]], Awaitable[R]],
+    *,
+    aliases: dict[str, str] | None = None,
+    explain: Callable[[DomainError], dict[str, str] | None] | None = None,
+) -> R:
+    """Run a form's ``action`` (convert the form into the schema, call the service, answer with a redirect)
+    and return its answer; when the schema or the service refuses the form, return ``show_errors`` with the
+    messages by field instead (the page again, with each message next to its input).
+
+    ``explain`` may word a service's error itself (e.g. translated by its ``code``); otherwise its detail is
+    put on the field it names. Authentication and permission errors are not form errors: they propagate.
+    """
+    try:
+        return await action()
+    except FormErrors as exc:
+        errors = exc.errors
+    except (NotAuthenticated, PermissionDenied):
+        raise
+    except DomainError as exc:
+        errors = (explain(exc) if explain else None) or errors_of(exc, aliases)
+    return await show_errors(errors)

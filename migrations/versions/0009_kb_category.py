@@ -33,7 +33,6 @@ def upgrade() -> None:
             ["parent_id"],
             ["kb_category.id"],
             name=op.f("fk_kb_category_parent_id_kb_category"),
-            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_category")),
         sa.UniqueConstraint("name", name=op.f("uq_kb_category_name")),
