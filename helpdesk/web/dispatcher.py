@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -19,6 +19,7 @@ from helpdesk.field.board import day_board
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.forms import FormErrors, convert, errors_of
 from helpdesk.web.i18n import N_
+from helpdesk.web.plan_moves import move_answer, move_payload, wants_json
 from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
 
 PLANNING_SECONDS = "5"
@@ -93,17 +94,15 @@ class DispatcherPages(Controller):
     @post("/plans/{plan_id:int}/moves")
     async def move(
         self, request: Req, principal: PrincipalDep, runtime: RuntimeDep, plan_id: FromPath[int]
-    ) -> Template | Redirect:
-        """Move a visit to a technician and position (or off the plan); broken rules are shown at its row."""
+    ) -> Template | Redirect | Response[dict[str, Any]]:
+        """Move a visit to a technician and position (or off the plan); broken rules are shown at its row.
+        The page's drag and drop sends the same form asking for JSON (see ``plan_moves``)."""
         require_staff(principal)
         form = await checked_form(request, principal)
-        order_id = optional_int(field(form, "work_order_id")) or 0
-        position = optional_int(field(form, "position"))
-        payload: dict[str, Any] = {
-            "work_order_id": order_id,
-            "technician_id": optional_int(field(form, "technician_id")),
-            "position": max(0, (position or 1) - 1),
-        }
+        payload = move_payload(form)
+        if wants_json(request):
+            return await move_answer(request, principal, runtime, plan_id, payload)
+        order_id = payload["work_order_id"]
         try:
             plan = await PlanEditService(runtime).move(principal, plan_id, convert(payload, MoveRequest))
         except InvalidMove as exc:
