@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -10,11 +11,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk.core.db import transaction
 from helpdesk.core.outbox import add_outbox_job
 from helpdesk.core.queue import Retry
+from helpdesk.core.transient import is_transient
 from helpdesk.notifications.models import MailReference, OutgoingMail
 from helpdesk.runtime import Runtime
 
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 SEND_JOB = "send_mail_job"
 # Attempts before a failing message is marked failed for a person to look at.
 MAX_ATTEMPTS = 8
+# Pauses between tries to store the sent marker of a mail that went out while the database was away.
+MARKER_RETRY_SECONDS = (0.5, 1, 2, 4, 8, 15)
 
 
 def _clean_header(value: str) -> str:
@@ -133,12 +138,18 @@ async def send_mail(runtime: Runtime, mail_id: int, attempt: int) -> bool:
     """Send one queued mail unless it was sent already; returns whether it went out now.
 
     Transient SMTP failures raise ``Retry`` with backoff; permanent ones (5xx) and the last attempt mark the
-    mail failed with the reason, where the agents can see it.
+    mail failed with the reason, where the agents can see it. When the database goes away after the server
+    accepted the mail, the sent marker is stored later (see :func:`_store_sent_marker`), never by sending
+    again; a database error before the mail went out propagates (the job retries it).
     """
     settings = runtime.settings
     if not settings.mail_enabled:
         # Mail stays in the outbox table (the demo without an SMTP server); nothing to read.
         return False
+    unmarked: dict[int, datetime] = runtime.extras.setdefault("mail_sent_unmarked", {})
+    if mail_id in unmarked:  # it went out on an earlier try of this job; only its marker is missing
+        await _store_sent_marker(runtime, mail_id, unmarked)
+        return True
     retry: Retry | None = None
     async with runtime.sessions() as session:
         # Reads, then writes the marker: on SQLite take the write lock first so a concurrent writer waits.
@@ -170,11 +181,45 @@ async def send_mail(runtime: Runtime, mail_id: int, attempt: int) -> bool:
         else:
             mail.sent_at = runtime.clock.now()
             mail.last_error = None
-        sent = mail.sent_at is not None
-        await session.commit()
+        sent_at = mail.sent_at
+        try:
+            await session.commit()
+        except Exception as error:
+            if sent_at is None or not is_transient(error):
+                raise
+            log.warning("mail %s was sent but the database went away before it was marked sent", mail_id)
+            unmarked[mail_id] = sent_at
+    if mail_id in unmarked:
+        await _store_sent_marker(runtime, mail_id, unmarked)
     if retry is not None:
         raise retry
-    return sent
+    return sent_at is not None
+
+
+async def _store_sent_marker(runtime: Runtime, mail_id: int, unmarked: dict[int, datetime]) -> None:
+    """Mark a mail that went out as sent, waiting for the database to come back for a while.
+
+    The server accepted the mail, so sending it again would deliver it twice: the marker is retried here,
+    and should the database stay away longer, the mail is remembered in ``unmarked`` so that the job's next
+    try (in this process) stores the marker instead of sending. Raises the last database error then.
+    """
+    sent_at = unmarked[mail_id]
+    for pause in (*MARKER_RETRY_SECONDS, None):
+        try:
+            async with transaction(runtime.sessions) as session:
+                # Only while unmarked: the lost commit may have reached the server after all.
+                await session.execute(
+                    update(OutgoingMail)
+                    .where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_(None))
+                    .values(sent_at=sent_at, last_error=None, attempts=OutgoingMail.attempts + 1)
+                )
+        except Exception as error:
+            if pause is None or not is_transient(error):
+                raise
+            await asyncio.sleep(pause)
+        else:
+            unmarked.pop(mail_id, None)
+            return
 
 
 def _describe(exc: BaseException) -> str:
