@@ -22,7 +22,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    language: Mapped[str] = mapped_column(String(10), default="en")
+    # The language the person chose (en, ru); NULL: pages follow the browser.
+    language: Mapped[str | None] = mapped_column(String(10))
     # An IANA name; NULL: the help desk's default zone.
     time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

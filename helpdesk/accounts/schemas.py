@@ -61,7 +61,8 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     role: RoleName | msgspec.UnsetType = msgspec.UNSET
     is_active: bool | msgspec.UnsetType = msgspec.UNSET
     password: NewPassword | msgspec.UnsetType = msgspec.UNSET
-    language: Language | msgspec.UnsetType = msgspec.UNSET
+    # null: not chosen; pages follow the browser.
+    language: Language | msgspec.UnsetType | None = msgspec.UNSET
     # null: the help desk's default zone.
     time_zone: TimeZoneName | msgspec.UnsetType | None = msgspec.UNSET
 
@@ -73,7 +74,7 @@ class UserRead(msgspec.Struct, kw_only=True):
     role: str
     is_active: bool
     created_at: datetime
-    language: str = "en"
+    language: str | None = None
     time_zone: str | None = None
 
 

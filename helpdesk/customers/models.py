@@ -27,7 +27,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str | None] = mapped_column(String(50))
     organisation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organisation.id"), index=True)
-    language: Mapped[str] = mapped_column(String(10), default="en")
+    # The language the customer chose (en, ru) for pages and mail; NULL: the browser's, mail in the default.
+    language: Mapped[str | None] = mapped_column(String(10))
     # An IANA name; NULL: the help desk's default zone.
     time_zone: Mapped[str | None] = mapped_column(String(64))
     # Set when mail to this address bounced; cleared when the customer writes again.

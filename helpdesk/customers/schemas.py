@@ -39,7 +39,8 @@ class CustomerCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name = ""
     phone: Phone | None = None
     organisation_id: Id | None = None
-    language: Language = "en"
+    # null: not chosen (pages follow the browser; mail is in the default language).
+    language: Language | None = None
 
 
 class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -47,7 +48,7 @@ class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name | msgspec.UnsetType = msgspec.UNSET
     phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
     organisation_id: Id | msgspec.UnsetType | None = msgspec.UNSET
-    language: Language | msgspec.UnsetType = msgspec.UNSET
+    language: Language | msgspec.UnsetType | None = msgspec.UNSET
     # null: the help desk's default zone.
     time_zone: TimeZoneName | msgspec.UnsetType | None = msgspec.UNSET
 
@@ -58,7 +59,7 @@ class CustomerRead(msgspec.Struct, kw_only=True):
     name: str
     phone: str | None
     organisation_id: int | None
-    language: str
+    language: str | None
     bouncing_since: datetime | None
     created_at: datetime
     time_zone: str | None = None
