@@ -30,6 +30,12 @@ def safe_filename(name: str) -> str:
     return name[:200] or "attachment"
 
 
+def clean_content_type(content_type: str | None) -> str:
+    """The bare, lower-case media type of a file, or ``application/octet-stream`` when it is missing or odd."""
+    cleaned = (content_type or "application/octet-stream").split(";")[0].strip().lower()
+    return cleaned if _CONTENT_TYPE.match(cleaned) else "application/octet-stream"
+
+
 class AttachmentService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -103,9 +109,7 @@ class AttachmentService:
             )
         if not data:
             raise InvalidInput(f"{safe_filename(filename)} is empty", field="file")
-        content_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
-        if not _CONTENT_TYPE.match(content_type):
-            content_type = "application/octet-stream"
+        content_type = clean_content_type(content_type)
         now = self.runtime.clock.now()
         used = await session.scalar(
             select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.ticket_id == ticket.id)
