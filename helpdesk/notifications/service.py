@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
 
 import aiosmtplib
 from sqlalchemy import select, update
@@ -52,20 +53,46 @@ def queue_mail(
 ) -> OutgoingMail:
     """Add a message and its send job to the current transaction; nothing leaves before commit."""
     mail = OutgoingMail(
-        kind=kind,
-        ticket_id=ticket_id,
-        to_address=_clean_header(to_address),
-        subject=_clean_header(subject)[:400],
-        body_text=body_text,
-        body_html=body_html,
-        message_id=f"<{secrets.token_hex(16)}@{domain}>",
-        in_reply_to=in_reply_to,
-        references=references,
-        auto_submitted=auto_submitted,
-        created_at=now,
-    )
+        **outgoing_mail_values(
+            now, kind=kind, to_address=to_address, subject=subject, body_text=body_text, body_html=body_html,
+            ticket_id=ticket_id, in_reply_to=in_reply_to, references=references, auto_submitted=auto_submitted,
+            domain=domain,
+        )
+    )  # fmt: skip
     session.add(mail)
     return mail
+
+
+def outgoing_mail_values(
+    now: datetime,
+    *,
+    kind: str,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    ticket_id: int | None = None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    auto_submitted: str | None = "auto-generated",
+    domain: str = "helpdesk.localhost",
+) -> dict[str, Any]:
+    """The column values of one queued mail (headers cleaned, a fresh Message-ID): what :func:`queue_mail`
+    adds, for a caller that inserts many rows in one statement."""
+    return {
+        "kind": kind,
+        "ticket_id": ticket_id,
+        "to_address": _clean_header(to_address),
+        "subject": _clean_header(subject)[:400],
+        "body_text": body_text,
+        "body_html": body_html,
+        "message_id": f"<{secrets.token_hex(16)}@{domain}>",
+        "in_reply_to": in_reply_to,
+        "references": references,
+        "auto_submitted": auto_submitted,
+        "created_at": now,
+        "attempts": 0,
+    }
 
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
@@ -95,7 +122,14 @@ async def thread_headers(session: AsyncSession, ticket_id: int) -> tuple[str | N
             .order_by(OutgoingMail.id)
         )
     ]
-    thread = [item for item in sorted(received + sent, key=lambda i: i[0]) if _MESSAGE_ID.fullmatch(item[1])]
+    return thread_of(received + sent)
+
+
+def thread_of(mails: list[tuple[datetime, str, bool]]) -> tuple[str | None, str | None]:
+    """In-Reply-To and References from a ticket's mail as (created_at, Message-ID, received) triples (ties
+    in time keep their order; see :func:`thread_headers`). Pure, for a caller that knows the thread without
+    asking the database (a ticket opened by a mail in this transaction has that mail only)."""
+    thread = [item for item in sorted(mails, key=lambda i: i[0]) if _MESSAGE_ID.fullmatch(item[1])]
     if not thread:
         return None, None
     inbound = [message_id for _, message_id, is_received in thread if is_received]
