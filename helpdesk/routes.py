@@ -57,6 +57,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.manager import ManagerDashboard
     from helpdesk.web.portal import PortalController
     from helpdesk.web.render import web_error_handler
+    from helpdesk.web.settings_page import SettingsPages
     from helpdesk.web.technician import TechnicianPages
     from helpdesk.web.tracking import TrackingPages
     from helpdesk.web.work_orders import WorkOrderPages
@@ -68,6 +69,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             PortalController,
             TrackingPages,
             AuthPages,
+            SettingsPages,
             AgentConsole,
             AgentTicketPages,
             ManagerDashboard,

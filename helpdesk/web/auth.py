@@ -1,5 +1,5 @@
 """Staff sign-in and sign-out pages on the session mechanism of the API (cookie ``hd_session``), and the
-language switch."""
+language switch of people who are not signed in (``hd_lang``; a signed-in person's is saved on them)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,17 @@ HOME_BY_ROLE = {
     Role.AGENT: "/agent",
     Role.TECHNICIAN: "/technician",
 }
+
+
+YEAR_SECONDS = 365 * 86400
+
+
+def language_cookie(language: str | None) -> Cookie:
+    """The switch's cookie; kept equal to a person's saved language, so that pages rendered without knowing
+    who asks (error pages) speak it too. ``None`` removes it."""
+    if language is None:
+        return Cookie(key=LANG_COOKIE, value="", max_age=0, path="/", samesite="lax")
+    return Cookie(key=LANG_COOKIE, value=language, max_age=YEAR_SECONDS, path="/", samesite="lax")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -70,9 +81,10 @@ class AuthPages(Controller):
         except RateLimited:
             error = _("Too many attempts. Wait a minute and try again.")
         else:
+            saved = issued.principal.language
             return Redirect(
                 target or home_of(issued.principal),
-                cookies=[session_cookie(issued, runtime)],
+                cookies=[session_cookie(issued, runtime), *([language_cookie(saved)] if saved else [])],
                 status_code=303,
             )
         return page(
@@ -100,6 +112,4 @@ class AuthPages(Controller):
         code: FromPath[str],
         next_: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None,
     ) -> Redirect:
-        value = code if code in LOCALES else "en"
-        cookie = Cookie(key=LANG_COOKIE, value=value, max_age=365 * 86400, path="/", samesite="lax")
-        return Redirect(safe_next(next_) or "/", cookies=[cookie])
+        return Redirect(safe_next(next_) or "/", cookies=[language_cookie(code if code in LOCALES else "en")])

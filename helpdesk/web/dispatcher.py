@@ -20,7 +20,7 @@ from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.forms import FormErrors, convert, errors_of
 from helpdesk.web.i18n import N_
 from helpdesk.web.plan_moves import move_answer, move_payload, wants_json
-from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
+from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff, zone_of
 
 PLANNING_SECONDS = "5"
 
@@ -66,7 +66,9 @@ class DispatcherPages(Controller):
         plan: FromQuery[int | None] = None,
     ) -> Template:
         require_staff(principal)
-        return await _board_page(request, principal, runtime, day or runtime.clock.now().date(), plan)
+        return await _board_page(
+            request, principal, runtime, day or _today(request, principal, runtime), plan
+        )
 
     @post("/plans")
     async def plan_day(
@@ -87,7 +89,7 @@ class DispatcherPages(Controller):
                 if isinstance(exc, DomainError)
                 else {"": str(exc)}
             )
-            today = runtime.clock.now().date()
+            today = _today(request, principal, runtime)
             return await _board_page(request, principal, runtime, today, None, errors=errors, status_code=422)
         return Redirect(f"/agent/dispatch?day={plan.day}&plan={plan.id}", status_code=303)
 
@@ -127,6 +129,11 @@ class DispatcherPages(Controller):
         except DomainError as exc:
             return await _plan_page(request, principal, runtime, plan_id, {0: [exc.detail]})
         return Redirect(f"/agent/dispatch?day={plan.day}&plan={plan.id}&published=1", status_code=303)
+
+
+def _today(request: Req, principal: Principal, runtime: Runtime) -> date:
+    """Today where the dispatcher is (their zone), not in UTC."""
+    return runtime.clock.now().astimezone(zone_of(request, principal)).date()
 
 
 async def _plan_page(

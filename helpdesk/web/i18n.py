@@ -3,12 +3,15 @@
 The catalogs are compiled in memory on first use, so a plain ``pip install -e .`` (no build step) serves both
 languages. The language is the signed-in person's setting, else a ``hd_lang`` cookie (the language switch),
 else the browser's ``Accept-Language``, else the default.
+
+Times are stored in UTC and shown in a zone chosen at the edge: the page's ``tz`` (the viewer's zone) unless a
+filter names another (a technician's calendar zone), always with the zone's abbreviation.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
+
+from helpdesk.core.zones import zone_named
 
 LOCALES = ("en", "ru")
 DEFAULT_LOCALE = "en"
@@ -68,13 +73,35 @@ def _locale(context: Context) -> str:
     return value if isinstance(value, str) and value in LOCALES else DEFAULT_LOCALE
 
 
-def format_datetime(value: datetime | None, locale: str, form: str = "medium") -> str:
+def in_zone(value: datetime, zone: tzinfo | None) -> datetime:
+    """``value`` (aware; naive is read as UTC, the storage zone) as the wall-clock time in ``zone``."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(zone or UTC)
+
+
+def format_datetime(
+    value: datetime | None, locale: str, form: str = "medium", zone: tzinfo | None = None
+) -> str:
+    """``1 Mar 2027, 10:00:00 CET``: the date and time in ``zone`` (UTC when none) with its abbreviation;
+    ``form`` is ``medium``, ``short`` or ``date`` (the day in that zone, no time)."""
     if value is None:
         return ""
-    pattern = {"short": "short", "medium": "medium", "date": "medium"}.get(form, "medium")
+    local = in_zone(value, zone)
     if form == "date":
-        return dates.format_date(value, format=pattern, locale=locale)
-    return dates.format_datetime(value, format=pattern, tzinfo=value.tzinfo, locale=locale) + " UTC"
+        return dates.format_date(local.date(), format="medium", locale=locale)
+    pattern = "short" if form == "short" else "medium"
+    shown = dates.format_datetime(local, format=pattern, tzinfo=local.tzinfo, locale=locale)
+    return f"{shown} {local.tzname()}"
+
+
+def format_clock(value: datetime, zone: tzinfo | None) -> str:
+    """``09:00``: the time of day in ``zone``, 24-hour as on every schedule of the product."""
+    return in_zone(value, zone).strftime("%H:%M")
+
+
+def zone_abbreviation(value: datetime, zone: tzinfo | None) -> str:
+    """``CET`` or ``CEST``: the zone's name at that instant (summer time changes it)."""
+    return in_zone(value, zone).tzname() or "UTC"
 
 
 def format_duration(seconds: float, locale: str) -> str:
@@ -95,9 +122,40 @@ def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
     return singular if count == 1 else plural
 
 
+def _zone(context: Context, zone: str | tzinfo | None) -> tzinfo:
+    """The zone a filter names (an IANA name or a zone), else the page's ``tz`` (the viewer's), else UTC."""
+    if isinstance(zone, tzinfo):
+        return zone
+    if isinstance(zone, str):
+        return zone_named(zone)
+    page_zone = context.get("tz")
+    return page_zone if isinstance(page_zone, tzinfo) else UTC
+
+
 @pass_context
-def _dt_filter(context: Context, value: datetime | None, form: str = "medium") -> str:
-    return format_datetime(value, _locale(context), form)
+def _dt_filter(
+    context: Context, value: datetime | None, form: str = "medium", zone: str | tzinfo | None = None
+) -> str:
+    return format_datetime(value, _locale(context), form, _zone(context, zone))
+
+
+@pass_context
+def _clock_filter(context: Context, value: datetime | None, zone: str | tzinfo | None = None) -> str:
+    return "" if value is None else format_clock(value, _zone(context, zone))
+
+
+@pass_context
+def _day_minutes_filter(context: Context, value: datetime | None, zone: str | tzinfo | None = None) -> int:
+    """Minutes since midnight in the zone (where a visit sits on a day's time bar)."""
+    if value is None:
+        return 0
+    local = in_zone(value, _zone(context, zone))
+    return local.hour * 60 + local.minute
+
+
+@pass_context
+def _zone_filter(context: Context, value: datetime | None, zone: str | tzinfo | None = None) -> str:
+    return "" if value is None else zone_abbreviation(value, _zone(context, zone))
 
 
 @pass_context
@@ -133,6 +191,9 @@ def configure_jinja(engine: Any) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
     env.filters["dt"] = _dt_filter
+    env.filters["clock"] = _clock_filter
+    env.filters["zone"] = _zone_filter
+    env.filters["day_minutes"] = _day_minutes_filter
     env.filters["num"] = _num_filter
     env.filters["duration"] = _duration_filter
     env.filters["countdown"] = _countdown_filter

@@ -1,11 +1,12 @@
-"""What every server-rendered page needs: the CSRF form token, the language, and access checks that send a
-person to the sign-in page instead of answering with JSON."""
+"""What every server-rendered page needs: the CSRF form token, the language and time zone, error messages in
+that language, and access checks that send a person to the sign-in page instead of answering with JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
@@ -13,7 +14,9 @@ from litestar.response import Redirect, Template
 
 from helpdesk.core.errors import DomainError, NotAuthenticated, PermissionDenied
 from helpdesk.core.principal import ANONYMOUS, Principal, Role
+from helpdesk.core.zones import UTC_NAME, zone_named
 from helpdesk.web.csrf import FORM_FIELD, check_form_token, form_token
+from helpdesk.web.error_text import describe, localise_errors
 from helpdesk.web.i18n import LANG_COOKIE, negotiate, translations
 
 Req = Request[Any, Any, Any]
@@ -22,16 +25,24 @@ MANAGER_ROLES = (Role.ADMIN, Role.MANAGER)
 
 
 def language_of(request: Req, principal: Principal) -> str:
+    """The signed-in person's saved language wins; the switch's cookie and the browser speak for nobody."""
     default = "en"
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is not None:
         default = runtime.settings.default_language
     return negotiate(
-        setting=request.cookies.get(LANG_COOKIE) or principal.language,
-        cookie=None,
+        setting=principal.language if principal.is_authenticated else None,
+        cookie=request.cookies.get(LANG_COOKIE),
         accept_language=request.headers.get("accept-language"),
         default=default,
     )
+
+
+def zone_of(request: Req, principal: Principal) -> ZoneInfo:
+    """The zone the person reads times in: their setting, else the help desk's default zone, else UTC."""
+    runtime = getattr(request.app.state, "runtime", None)
+    default = runtime.settings.default_time_zone if runtime is not None else UTC_NAME
+    return zone_named(principal.time_zone, default)
 
 
 def gettext_for(request: Req, principal: Principal) -> Any:
@@ -48,19 +59,31 @@ def page(
     cookies: Sequence[Cookie] = (),
     **context: Any,
 ) -> Template:
+    """The page in the reader's language and zone (``tz``; a page may pass its own, e.g. a technician's).
+
+    Messages passed as ``error`` or ``*errors`` (the services' English details, the form checks' words) are
+    shown in the reader's language (``helpdesk.web.error_text``)."""
     token, cookie = form_token(request, principal)
     lang = language_of(request, principal)
+    catalog = translations(lang)
     all_cookies = [*cookies, *([cookie] if cookie else [])]
+    messages = {
+        key: localise_errors(value, catalog.gettext)
+        for key, value in context.items()
+        if key == "error" or key.endswith("errors")
+    }
     return Template(
         template_name=template,
         context={
             "csrf": token,
             "principal": principal,
             "lang": lang,
-            "translations": translations(lang),
+            "translations": catalog,
+            "tz": zone_of(request, principal),
             "path": request.url.path,
             "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,
+            **messages,
         },
         cookies=all_cookies,
         status_code=status_code,
@@ -98,6 +121,6 @@ def web_error_handler(request: Req, exc: DomainError) -> Response[Any]:
     if isinstance(exc, NotAuthenticated) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?next={quote(target)}")
-    return page(
-        request, ANONYMOUS, "error.html", status_code=exc.status_code, error=exc.detail, code=exc.code
-    )
+    lang = language_of(request, ANONYMOUS)
+    text = describe(exc, translations(lang).gettext, lang)
+    return page(request, ANONYMOUS, "error.html", status_code=exc.status_code, message=text, code=exc.code)

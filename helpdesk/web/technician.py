@@ -2,6 +2,7 @@
 
 Signed in with the staff session (``/login``); every button is a form with the CSRF token. The page calls
 the same services as the API, so the lifecycle rules, optimistic locking and the ticket notes are the same.
+Times and "today" are the technician's calendar zone's: their hours and arrival windows are kept in it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dispatch.service import WorkOrderService
 from helpdesk.accounts.dependencies import PrincipalDep
 from helpdesk.core.errors import DomainError, InvalidInput
 from helpdesk.core.principal import Principal, require_authenticated
+from helpdesk.core.zones import zone_named
 from helpdesk.field.tickets import HelpdeskTickets
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.render import Req, checked_form, field, gettext_for, page
@@ -103,9 +105,13 @@ async def _render(
         # "WO-12 en_route" from the redirect: the status in the reader's language.
         reference, _, status = notice.partition(" ")
         notice = f"{reference} {gettext_for(request, principal)(status)}" if status else reference
-    jobs = await JobListService(runtime, HelpdeskTickets(runtime)).job_list(
-        principal, day or runtime.clock.now().date()
-    )
+    service = JobListService(runtime, HelpdeskTickets(runtime))
+    now = runtime.clock.now()
+    jobs = await service.job_list(principal, day or now.date())
+    zone = zone_named(jobs.time_zone)
+    if day is None and now.astimezone(zone).date() != jobs.day:
+        # Near midnight UTC, a technician east or west of Greenwich is already on their next or previous day.
+        jobs = await service.job_list(principal, now.astimezone(zone).date())
     return page(
         request,
         principal,
@@ -114,6 +120,7 @@ async def _render(
         jobs=jobs,
         notice=notice,
         error=error,
+        tz=zone,
     )
 
 
