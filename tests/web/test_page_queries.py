@@ -17,6 +17,8 @@ QUEUE_PAGE_BOUND = 16
 # 30, plus the suggested-articles panel (one session, one query).
 TICKET_PAGE_BOUND = 32
 DISPATCH_PAGE_BOUND = 12
+# The session (its BEGIN, the session and its user), the categories and their article counts.
+KB_CATEGORIES_PAGE_BOUND = 6
 
 
 async def settle(runtime: Runtime) -> None:
@@ -125,3 +127,20 @@ async def test_ticket_page_with_work_orders_and_the_dispatch_page_cost_a_fixed_n
         page = await client.get(f"/agent/dispatch?day={DAY}")
     assert page.text.count('<tr id="wo-') == 4
     assert len(board) <= DISPATCH_PAGE_BOUND, board
+
+
+async def test_knowledge_base_categories_page_costs_a_fixed_number_of_queries(
+    client: httpx.AsyncClient, runtime: Runtime, sign_in: Any
+) -> None:
+    admin = await sign_in("admin")
+    page = "/admin/kb-categories"
+    await client.post(page, data={"_csrf": admin.csrf, "name": "Hardware", "parent_id": ""})
+    with counted(runtime) as few:
+        assert (await client.get(page)).status_code == 200
+    for name in ("Software", "Network", "Printers", "Phones", "Accounts"):
+        await client.post(page, data={"_csrf": admin.csrf, "name": name, "parent_id": ""})
+    with counted(runtime) as many:
+        listed = await client.get(page)
+    assert listed.text.count('<tr id="c') == 6
+    assert len(many) == len(few), many
+    assert len(many) <= KB_CATEGORIES_PAGE_BOUND, many
