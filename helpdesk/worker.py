@@ -41,9 +41,10 @@ def jobs() -> list[JobFunction]:
         fetch_all_mailboxes_job,
         fetch_mailbox_job,
         process_inbound_mail_job,
+        requeue_stuck_inbound_mail_job,
     )
     from helpdesk.field.jobs import mirror_work_order_events_job, notify_appointments_job
-    from helpdesk.notifications.jobs import send_mail_job
+    from helpdesk.notifications.jobs import requeue_stuck_outgoing_mail_job, send_mail_job
     from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job, sla_escalation_actions_job
     from knowledge_base.jobs import refresh_kb_boosts_job, suggest_for_ticket_job
 
@@ -60,13 +61,16 @@ def jobs() -> list[JobFunction]:
         process_inbound_mail_job,
         fetch_mailbox_job,
         fetch_all_mailboxes_job,
+        requeue_stuck_inbound_mail_job,
+        requeue_stuck_outgoing_mail_job,
         suggest_for_ticket_job,
         refresh_kb_boosts_job,
     ]
 
 
 def crons() -> list[CronJob]:
-    from helpdesk.channels.email.jobs import fetch_all_mailboxes_job
+    from helpdesk.channels.email.jobs import fetch_all_mailboxes_job, requeue_stuck_inbound_mail_job
+    from helpdesk.notifications.jobs import requeue_stuck_outgoing_mail_job
     from helpdesk.tickets.jobs import escalate_overdue_job
     from knowledge_base.jobs import refresh_kb_boosts_job
 
@@ -75,6 +79,9 @@ def crons() -> list[CronJob]:
         CronJob(escalate_overdue_job, 60),
         CronJob(fetch_all_mailboxes_job, 60),
         CronJob(refresh_kb_boosts_job, 300),
+        # Mail whose job was lost (Redis flushed, a job given up while the database was away).
+        CronJob(requeue_stuck_inbound_mail_job, 300),
+        CronJob(requeue_stuck_outgoing_mail_job, 300),
     ]
 
 
