@@ -1,0 +1,118 @@
+"""Times on pages are the viewer's: their own zone, else the help desk's default (Asia/Tokyo here), with the
+zone's abbreviation; the technician's page and the dispatch board use each technician's calendar zone.
+Storage stays UTC (the API answers in UTC). The clock stands at 2027-03-01 09:00 UTC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from fieldweb import DAY, WEEKDAYS_8_TO_17, make_technician, make_work_order
+
+from helpdesk.core.settings import Settings
+from helpdesk.runtime import Runtime
+
+pytestmark = pytest.mark.integration
+
+# 13:00-15:00 UTC is 14:00-16:00 in Berlin (CET, UTC+1 in March).
+WINDOW = {"start_at": "2027-03-01T13:00:00Z", "end_at": "2027-03-01T15:00:00Z"}
+BERLIN_HOURS = {"timezone": "Europe/Berlin", "week": WEEKDAYS_8_TO_17}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return msgspec.structs.replace(settings, default_time_zone="Asia/Tokyo")
+
+
+async def _published_berlin_job(
+    client: httpx.AsyncClient, runtime: Runtime, admin: Any, agent: Any, make_staff: Any, open_ticket: Any
+) -> tuple[Any, dict[str, Any], int]:
+    staff, _ = await make_technician(
+        client,
+        admin,
+        make_staff,
+        name="Berta Berlin",
+        hours=BERLIN_HOURS,
+        lunch_window=None,
+        password="correct horse battery",
+    )
+    order = await make_work_order(client, agent, open_ticket, windows=[WINDOW])
+    queued = await client.post(
+        "/api/v1/dispatch/plans", json={"day": DAY, "time_limit_seconds": 0}, headers=agent.headers
+    )
+    assert queued.status_code == 202, queued.text
+    await runtime.queue.drain()  # type: ignore[attr-defined]
+    plan_id = queued.json()["id"]
+    published = await client.post(f"/api/v1/dispatch/plans/{plan_id}/publish", headers=agent.headers)
+    assert published.status_code == 200, published.text
+    await runtime.queue.drain()  # type: ignore[attr-defined]
+    return staff, order, plan_id
+
+
+async def test_a_page_shows_times_in_the_viewers_own_zone_with_its_abbreviation(
+    client: httpx.AsyncClient, agent: Any, open_ticket: Any, sign_in: Any
+) -> None:
+    ticket = await open_ticket(agent.headers, customer_email="moscow@example.com")
+    me = await sign_in("agent")
+    saved = await client.post(
+        "/settings", data={"_csrf": me.csrf, "language": "en", "time_zone": "Europe/Moscow"}
+    )
+    assert saved.status_code == 303, saved.text
+    page = await client.get(f"/agent/tickets/{ticket['id']}")
+    assert "Mar 1, 2027, 12:00:00\u202fPM MSK" in page.text
+    assert " UTC<" not in page.text
+
+
+async def test_people_without_a_zone_see_the_help_desks_default_zone(
+    client: httpx.AsyncClient, agent: Any, open_ticket: Any
+) -> None:
+    ticket = await open_ticket(agent.headers, customer_email="tokyo@example.com")
+    client.cookies.clear()
+    page = await client.get(
+        ticket["tracking_url"].split("testserver.local", 1)[1], headers={"Accept-Language": "en"}
+    )
+    assert page.status_code == 200
+    assert "Mar 1, 2027, 6:00:00\u202fPM JST" in page.text
+
+
+async def test_a_berlin_technician_sees_arrival_windows_in_berlin_time(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    admin: Any,
+    agent: Any,
+    make_staff: Any,
+    open_ticket: Any,
+) -> None:
+    staff, order, _ = await _published_berlin_job(client, runtime, admin, agent, make_staff, open_ticket)
+    api = await client.get(f"/api/v1/dispatch/work-orders/{order['id']}", headers=agent.headers)
+    assert api.json()["window_start_at"] == "2027-03-01T13:00:00Z"
+
+    client.cookies.clear()
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": staff.email, "password": "correct horse battery"}
+    )
+    assert login.status_code == 200, login.text
+    page = await client.get("/technician", headers={"Cookie": f"hd_session={login.cookies['hd_session']}"})
+    client.cookies.clear()
+    assert f"WO-{order['id']}" in page.text
+    assert '<span class="window">14:00–16:00 CET</span>' in page.text
+
+
+async def test_the_dispatch_board_shows_each_technicians_visits_in_their_zone(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    admin: Any,
+    agent: Any,
+    make_staff: Any,
+    open_ticket: Any,
+    sign_in: Any,
+) -> None:
+    _, order, plan_id = await _published_berlin_job(client, runtime, admin, agent, make_staff, open_ticket)
+    await sign_in("agent")
+    board = await client.get(f"/agent/dispatch?day={DAY}&plan={plan_id}")
+    row = board.text.split(f'id="wo-{order["id"]}"', 1)[1].split("</tr>", 1)[0]
+    assert '<span class="visit-time">14:00–15:00</span>' in row
+    assert "--from: 840;" in row
+    assert '<th scope="col">Time <span class="muted">CET</span></th>' in board.text
