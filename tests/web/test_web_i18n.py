@@ -26,6 +26,15 @@ def test_language_follows_the_setting_then_the_browser(
     assert negotiate(setting=setting, cookie=None, accept_language=accept) == expected
 
 
+@pytest.mark.parametrize(
+    ("setting", "cookie", "expected"), [("en", "ru", "en"), ("ru", "en", "ru"), (None, "ru", "ru")]
+)
+def test_a_saved_language_wins_over_the_switchs_cookie(
+    setting: str | None, cookie: str, expected: str
+) -> None:
+    assert negotiate(setting=setting, cookie=cookie, accept_language="en") == expected
+
+
 def test_russian_catalog_has_plural_forms() -> None:
     ru = translations("ru")
     assert ru.ngettext("%(num)s ticket", "%(num)s tickets", 1) == "%(num)s заявка"
