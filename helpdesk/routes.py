@@ -51,6 +51,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.web.auth import AuthPages
     from helpdesk.web.canned import CannedPages
     from helpdesk.web.dispatcher import DispatcherPages
+    from helpdesk.web.inbound_mail import InboundMailPages, count_flagged_mail
     from helpdesk.web.kb import KnowledgePages
     from helpdesk.web.kb_admin import KnowledgeCategoryPages
     from helpdesk.web.live import ticket_events
@@ -81,7 +82,10 @@ def web_routes() -> list[ControllerRouterHandler]:
             FieldAdminPages,
             KnowledgePages,
             KnowledgeCategoryPages,
+            InboundMailPages,
         ],
         exception_handlers={DomainError: web_error_handler},
+        # The console navigation shows how many inbound mails wait for review.
+        before_request=count_flagged_mail,
     )
     return [pages, ticket_events, ical_router()]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from helpdesk.accounts.dependencies import PrincipalDep, require_role
 from helpdesk.accounts.models import Role
+from helpdesk.channels.email.flagged import MAX_PER_PAGE, FlaggedMailService
 from helpdesk.channels.email.models import InboundMail, InboundSource
+from helpdesk.channels.email.schemas import FlaggedMailPage, InboundStatusChange
 from helpdesk.channels.email.service import MailService
 from helpdesk.core.errors import InvalidInput, NotFound, TooLarge
+from helpdesk.core.params import PathId
 from helpdesk.runtime import RuntimeDep
 
 
@@ -79,3 +82,42 @@ class InboundMailController(Controller):
             ticket_id=row.ticket_id,
             ticket_message_id=row.ticket_message_id,
         )
+
+    @get("/flagged", summary="Inbound mail waiting for a person (flagged or failed), newest first")
+    async def list_flagged(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        page: Annotated[int, QueryParameter(ge=1, le=1_000_000)] = 1,
+        per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 25,
+    ) -> FlaggedMailPage:
+        """Agents and admins. Each item names the sender and subject (decoded from the raw headers) and
+        the reason it became no ticket; ``total`` counts them all."""
+        return await FlaggedMailService(runtime).list_flagged(principal, page=page, per_page=per_page)
+
+    @get("/{inbound_id:int}/raw", summary="The raw message exactly as it arrived (message/rfc822)")
+    async def raw(self, inbound_id: PathId, principal: PrincipalDep, runtime: RuntimeDep) -> Response[bytes]:
+        """Agents and admins; downloaded as ``inbound-<id>.eml``."""
+        raw = await FlaggedMailService(runtime).raw_message(principal, inbound_id)
+        return Response(
+            raw,
+            media_type="message/rfc822",
+            headers={"Content-Disposition": f'attachment; filename="inbound-{inbound_id}.eml"'},
+        )
+
+    @post(
+        "/{inbound_id:int}/process-again", summary="Process a flagged or failed mail again", status_code=200
+    )
+    async def process_again(
+        self, inbound_id: PathId, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> InboundStatusChange:
+        """Back to pending with fresh attempts, its processing queued; audited. 409 unless the mail is
+        flagged or failed."""
+        return await FlaggedMailService(runtime).process_again(principal, inbound_id)
+
+    @post("/{inbound_id:int}/dismiss", summary="Set a flagged or failed mail aside", status_code=200)
+    async def dismiss(
+        self, inbound_id: PathId, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> InboundStatusChange:
+        """It stays stored and leaves the flagged list; audited. 409 unless the mail is flagged or failed."""
+        return await FlaggedMailService(runtime).dismiss(principal, inbound_id)
