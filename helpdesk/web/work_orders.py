@@ -6,6 +6,7 @@ location, windows, the warranty decision) are the service's; a rejected field is
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from litestar import Controller, post
@@ -23,7 +24,7 @@ from helpdesk.web import hooks
 from helpdesk.web.agent_ticket import _ticket_page
 from helpdesk.web.forms import FormErrors, convert, errors_of
 from helpdesk.web.i18n import N_
-from helpdesk.web.render import Req, checked_form, field, optional_int, require_staff
+from helpdesk.web.render import Req, checked_form, field, optional_int, require_staff, zone_of
 
 hooks.register_ticket_panel(PANEL, work_orders_panel)
 
@@ -71,12 +72,19 @@ def parse_skills(text: str) -> dict[str, Any]:
     return skills
 
 
-def _instant(text: str) -> str:
-    # <input type="datetime-local"> sends 2027-03-01T09:00; the form says the times are UTC.
-    return f"{text}:00Z" if len(text) == 16 else text
+def _instant(text: str, zone: tzinfo) -> str:
+    """<input type="datetime-local"> sends 2027-03-01T09:00, a wall-clock time in the agent's zone (the form
+    names it): the same instant in UTC; anything else is left for the schema to refuse."""
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if local.tzinfo is not None:
+        return text
+    return local.replace(tzinfo=zone).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def work_order_payload(ticket_id: int, values: dict[str, str]) -> dict[str, Any]:
+def work_order_payload(ticket_id: int, values: dict[str, str], zone: tzinfo = UTC) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "ticket_id": ticket_id,
         "duration_minutes": _whole(values["duration_minutes"], "duration_minutes"),
@@ -92,7 +100,10 @@ def work_order_payload(ticket_id: int, values: dict[str, str]) -> dict[str, Any]
         }
     if values["window_start"] or values["window_end"]:
         payload["windows"] = [
-            {"start_at": _instant(values["window_start"]), "end_at": _instant(values["window_end"])}
+            {
+                "start_at": _instant(values["window_start"], zone),
+                "end_at": _instant(values["window_end"], zone),
+            }
         ]
     if values["priority"]:
         payload["priority"] = _whole(values["priority"], "priority")
@@ -126,7 +137,8 @@ class WorkOrderPages(Controller):
         form = await checked_form(request, principal)
         values = {name: field(form, name) for name in FIELDS}
         try:
-            data = convert(work_order_payload(ticket_id, values), WorkOrderCreate, ALIASES)
+            payload = work_order_payload(ticket_id, values, zone_of(request, principal))
+            data = convert(payload, WorkOrderCreate, ALIASES)
             order = await WorkOrderService(runtime).create_from_ticket(
                 principal, data, HelpdeskTickets(runtime)
             )

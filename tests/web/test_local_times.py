@@ -116,3 +116,34 @@ async def test_the_dispatch_board_shows_each_technicians_visits_in_their_zone(
     assert '<span class="visit-time">14:00–15:00</span>' in row
     assert "--from: 840;" in row
     assert '<th scope="col">Time <span class="muted">CET</span></th>' in board.text
+
+
+async def test_a_work_order_window_typed_on_the_ticket_page_is_read_in_the_agents_zone(
+    client: httpx.AsyncClient, admin: Any, agent: Any, make_staff: Any, open_ticket: Any, sign_in: Any
+) -> None:
+    await make_technician(client, admin, make_staff)
+    ticket = await open_ticket(agent.headers, customer_email="window@example.com")
+    me = await sign_in("agent")
+    saved = await client.post(
+        "/settings", data={"_csrf": me.csrf, "language": "en", "time_zone": "Europe/Moscow"}
+    )
+    assert saved.status_code == 303, saved.text
+    page = await client.get(f"/agent/tickets/{ticket['id']}")
+    assert "Available from (MSK)" in page.text
+    made = await client.post(
+        f"/agent/tickets/{ticket['id']}/work-orders",
+        data={
+            "_csrf": me.csrf,
+            "duration_minutes": "60",
+            "required_skills": "boiler",
+            "address": "Tverskaya 1, Moscow",
+            "lat": "55.757",
+            "lon": "37.615",
+            "window_start": "2027-03-02T12:00",
+            "window_end": "2027-03-02T15:00",
+        },
+    )
+    assert made.status_code == 303, made.text
+    orders = await client.get(f"/api/v1/dispatch/work-orders?ticket_id={ticket['id']}", headers=agent.headers)
+    [order] = orders.json()
+    assert order["windows"] == [{"start_at": "2027-03-02T09:00:00Z", "end_at": "2027-03-02T12:00:00Z"}]
