@@ -21,7 +21,7 @@ from helpdesk.web.i18n import N_
 Gettext = Callable[[str], str]
 _PARAM = re.compile(r"%\((\w+)\)s")
 # "subject: must not be blank": a field's name before the message (``errors_of`` strips the known ones).
-_LABELLED = re.compile(r"^(?P<label>[A-Za-z_][\w.\[\]]{0,60}): (?P<rest>.+)$", re.DOTALL)
+_LABELLED = re.compile(r"^(?P<label>[A-Za-z_][\w.\[\]-]{0,60}): (?P<rest>.+)$", re.DOTALL)
 # Parts that are codes with a name in the catalogs (statuses, roles): shown translated, item by item.
 CODE_PARAMS = frozenset({"current", "target", "allowed", "status", "role", "roles"})
 
