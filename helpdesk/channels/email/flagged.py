@@ -20,9 +20,9 @@ from helpdesk.channels.email.models import InboundMail, InboundStatus
 from helpdesk.channels.email.schemas import FlaggedMailPage, FlaggedMailRead, InboundStatusChange
 from helpdesk.channels.email.service import PROCESS_JOB
 from helpdesk.core.db import transaction
-from helpdesk.core.errors import Conflict, NotFound, PermissionDenied
+from helpdesk.core.errors import Conflict, NotFound
 from helpdesk.core.outbox import add_outbox_job
-from helpdesk.core.principal import Principal, Role
+from helpdesk.core.principal import Principal, Role, require_role
 from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit
 
@@ -40,9 +40,8 @@ _COUNT_CACHE = "flagged_mail_count"
 
 
 def require_reviewer(principal: Principal) -> None:
-    """Raise ``PermissionDenied`` unless ``principal`` is an agent or an admin."""
-    if not (principal.is_staff and principal.role in REVIEW_ROLES):
-        raise PermissionDenied("reviewing inbound mail needs the agent or admin role")
+    """Raise ``NotAuthenticated`` for nobody and ``PermissionDenied`` unless an agent or an admin."""
+    require_role(principal, *REVIEW_ROLES)
 
 
 def summarise_head(raw: bytes, fallback_charsets: Sequence[str]) -> tuple[str, str]:
@@ -87,7 +86,7 @@ class FlaggedMailService:
     async def list_flagged(
         self, principal: Principal, *, page: int = 1, per_page: int = 25
     ) -> FlaggedMailPage:
-        """One page of flagged and failed mail, newest first. Raises ``PermissionDenied``."""
+        """One page of flagged and failed mail, newest first. Raises ``NotAuthenticated``, ``PermissionDenied``."""
         require_reviewer(principal)
         page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
         head = func.substr(InboundMail.raw, 1, HEAD_BYTES)
@@ -157,25 +156,30 @@ class FlaggedMailService:
         require_reviewer(principal)
         now = self.runtime.clock.now()
         async with transaction(self.runtime.sessions) as session:
+            # No FOR UPDATE: a worker claims pending mail with SKIP LOCKED, and a lock taken here only to
+            # refuse would make it skip a mail just put back to pending. The UPDATE below re-checks.
             found = (
                 await session.execute(
-                    select(InboundMail.status, InboundMail.flag_reason)
-                    .where(InboundMail.id == inbound_id)
-                    .with_for_update()
+                    select(InboundMail.status, InboundMail.flag_reason).where(InboundMail.id == inbound_id)
                 )
             ).first()
             if found is None:
                 raise NotFound(f"inbound mail {inbound_id} not found")
             status, reason = found
-            if status not in REVIEW_STATUSES:
-                raise Conflict(
-                    f"inbound mail {inbound_id} is {status}; only flagged or failed mail can change here",
-                    code="inbound_not_flagged",
-                )
             values: dict[str, object] = {"status": target.value}
             if target == InboundStatus.PENDING:
                 values.update(attempts=0, flag_reason=None, processed_at=None)
-            await session.execute(update(InboundMail).where(InboundMail.id == inbound_id).values(**values))
+            changed = await session.execute(
+                update(InboundMail)
+                .where(InboundMail.id == inbound_id, InboundMail.status == status)
+                .where(InboundMail.status.in_(REVIEW_STATUSES))
+                .values(**values)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict(
+                    f"inbound mail {inbound_id} is not flagged or failed (any more); nothing changed",
+                    code="inbound_not_flagged",
+                )
             audit.record_entity(
                 session, now, principal, entity=AUDIT_ENTITY, entity_id=inbound_id,
                 field="status", old=status, new=target.value,
