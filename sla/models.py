@@ -87,7 +87,12 @@ class TargetStateRow(Base):
     """Each target's latest state: what managers report breaches and compliance on."""
 
     __tablename__ = "ticket_sla_target"
-    __table_args__ = (Index("ix_ticket_sla_target_state", "target", "state", "breached_at"),)
+    __table_args__ = (
+        Index("ix_ticket_sla_target_state", "target", "state", "breached_at"),
+        # Compliance over time counts clocks by when they finished: met, or breached and never met.
+        Index("ix_ticket_sla_target_met_at", "met_at"),
+        Index("ix_ticket_sla_target_breached_at", "breached_at"),
+    )
 
     ticket_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True

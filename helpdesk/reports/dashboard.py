@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.accounts.models import Group
@@ -94,19 +95,22 @@ class DashboardQueries:
         self.runtime = runtime
 
     async def compliance_over_time(self, filters: ReportFilters) -> list[CompliancePoint]:
-        reports = ReportService(self.runtime)
-        points = []
-        for start, end in buckets(filters.since, filters.until):
-            report = await reports.compliance(msgspec.structs.replace(filters, since=start, until=end))
-            points.append(CompliancePoint(since=start, until=end, targets=report.targets))
-        return points
+        periods = buckets(filters.since, filters.until)
+        reports = await ReportService(self.runtime).compliance_by_period(filters, periods)
+        return [CompliancePoint(since=r.since, until=r.until, targets=r.targets) for r in reports]
 
     async def alerts_now(self, filters: ReportFilters) -> list[LiveAlert]:
         """Open tickets in warning or breach right now, most urgent first."""
         now = self.runtime.clock.now()
+        # Open tickets only: a closed ticket's clock that was never met stays breached for ever.
         breached_ids = (
             select(TargetStateRow.ticket_id)
-            .where(TargetStateRow.state == TargetState.BREACHED, TargetStateRow.met_at.is_(None))
+            .join(Ticket, Ticket.id == TargetStateRow.ticket_id)
+            .where(
+                TargetStateRow.state == TargetState.BREACHED,
+                TargetStateRow.met_at.is_(None),
+                Ticket.status.in_([str(s) for s in OPEN_STATUSES]),
+            )
             .limit(LIVE_LIMIT * 4)
         )
         query = (
@@ -158,8 +162,8 @@ class DashboardQueries:
 
     async def time_distribution(self, filters: ReportFilters) -> Distribution:
         """Wall-clock hours to the first response and to resolution of tickets opened in the period (a sample
-        of at most SAMPLE_LIMIT, the newest)."""
-        query = (
+        of at most SAMPLE_LIMIT, the newest), counted per bar by the database."""
+        sample = (
             _scoped(
                 select(Ticket.created_at, Ticket.first_responded_at, Ticket.resolved_at).where(
                     Ticket.created_at >= filters.since, Ticket.created_at < filters.until
@@ -168,17 +172,25 @@ class DashboardQueries:
             )
             .order_by(Ticket.created_at.desc())
             .limit(SAMPLE_LIMIT)
+            .subquery()
+        )
+        dialect = self.runtime.engine.dialect.name
+        first_bar = _bar(_hours(sample.c.first_responded_at, sample.c.created_at, dialect))
+        resolution_bar = _bar(_hours(sample.c.resolved_at, sample.c.created_at, dialect))
+        bars_of = select(first_bar.label("first"), resolution_bar.label("resolution")).subquery()
+        query = select(bars_of.c.first, bars_of.c.resolution, func.count()).group_by(
+            bars_of.c.first, bars_of.c.resolution
         )
         first: Counter[int] = Counter()
         resolution: Counter[int] = Counter()
         sampled = 0
         async with self.runtime.sessions() as session:
-            for created_at, responded_at, resolved_at in await session.execute(query):
-                sampled += 1
-                if responded_at is not None:
-                    first[bar_index((responded_at - created_at).total_seconds() / 3600)] += 1
-                if resolved_at is not None:
-                    resolution[bar_index((resolved_at - created_at).total_seconds() / 3600)] += 1
+            for first_index, resolution_index, count in await session.execute(query):
+                sampled += int(count)
+                if first_index is not None:
+                    first[int(first_index)] += int(count)
+                if resolution_index is not None:
+                    resolution[int(resolution_index)] += int(count)
         bars = range(len(HOUR_BOUNDS) + 1)
         return Distribution(
             labels=hour_labels(),
@@ -218,6 +230,22 @@ class DashboardQueries:
             by_billing={str(b): int(n) for b, n, _ in rows},
             minutes_by_billing={str(b): int(m) for b, _, m in rows},
         )
+
+
+def _hours(later: Any, earlier: Any, dialect: str) -> Any:
+    """Hours from ``earlier`` to ``later`` in SQL (null when ``later`` is)."""
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier) / 3600
+    return (func.julianday(later) - func.julianday(earlier)) * 24
+
+
+def _bar(hours: Any) -> Any:
+    """The bar (``bar_index``) of a number of hours, in SQL; null stays null."""
+    return case(
+        (hours.is_(None), None),
+        *((hours <= bound, index) for index, bound in enumerate(HOUR_BOUNDS)),
+        else_=len(HOUR_BOUNDS),
+    )
 
 
 def _scoped(query: Select, filters: ReportFilters) -> Select:  # type: ignore[type-arg]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
+import msgspec
+from sqlalchemy import Integer, Select, case, func, literal, select, union_all
 
 from helpdesk.core.errors import InvalidInput
 from helpdesk.reports.schemas import ComplianceReport, ReportFilters, SlaEvent, TargetCompliance
@@ -75,42 +77,78 @@ class ReportService:
 
     async def compliance(self, filters: ReportFilters) -> ComplianceReport:
         """Per target, how many clocks finished in the period met versus breached."""
-        _check_period(filters)
-        finished_at = func.coalesce(TargetStateRow.met_at, TargetStateRow.breached_at)
-        met = func.sum(case((TargetStateRow.met_at.is_not(None), 1), else_=0))
-        query = _filtered(
-            select(
-                TargetStateRow.target,
-                met,
-                func.count(),
-                func.avg(TargetStateRow.margin_minutes),
-            )
-            .join(Ticket, Ticket.id == TargetStateRow.ticket_id)
-            .where(
-                or_(TargetStateRow.met_at.is_not(None), TargetStateRow.state == TargetState.BREACHED),
-                and_(finished_at >= filters.since, finished_at < filters.until),
-            )
-            .group_by(TargetStateRow.target),
-            filters,
+        return (await self.compliance_by_period(filters, [(filters.since, filters.until)]))[0]
+
+    async def compliance_by_period(
+        self, filters: ReportFilters, periods: list[tuple[datetime, datetime]]
+    ) -> list[ComplianceReport]:
+        """``compliance`` of consecutive periods (the dashboard's days or weeks) in one query. A clock counts in
+        the period it finished in: when it was met, or when it breached if it was never met; each of the two
+        is read through the index on its own column (a million clocks are not scanned)."""
+        since, until = periods[0][0], periods[-1][1]
+        _check_period(msgspec.structs.replace(filters, since=since, until=until))
+        state = TargetStateRow
+        met = select(
+            state.target,
+            state.met_at.label("finished_at"),
+            literal(1, Integer).label("met"),
+            state.margin_minutes.label("margin"),
+        ).where(state.met_at >= since, state.met_at < until)
+        breached = select(state.target, state.breached_at, literal(0, Integer), state.margin_minutes).where(
+            state.met_at.is_(None),
+            state.state == TargetState.BREACHED,
+            state.breached_at >= since,
+            state.breached_at < until,
         )
+        if _filters_tickets(filters):
+            met = _filtered(met.join(Ticket, Ticket.id == state.ticket_id), filters)
+            breached = _filtered(breached.join(Ticket, Ticket.id == state.ticket_id), filters)
+        finished = union_all(met, breached).subquery()
+        ends = [end for _, end in periods[:-1]]
+        period = (
+            case(*((finished.c.finished_at < end, index) for index, end in enumerate(ends)), else_=len(ends))
+            if ends
+            else literal(0, Integer)
+        )
+        placed = select(
+            period.label("period"), finished.c.target, finished.c.met, finished.c.margin
+        ).subquery()
+        query = select(
+            placed.c.period, placed.c.target, func.sum(placed.c.met), func.count(), func.avg(placed.c.margin)
+        ).group_by(placed.c.period, placed.c.target)
         async with self.runtime.sessions() as session:
             rows = {
-                target: (int(m or 0), int(total), avg)
-                for target, m, total, avg in await session.execute(query)
+                (int(index), target): (int(m or 0), int(total), avg)
+                for index, target, m, total, avg in await session.execute(query)
             }
-        targets = []
-        for target in SlaTarget:
-            met_count, total, average = rows.get(target.value, (0, 0, None))
-            targets.append(
-                TargetCompliance(
-                    target=target.value,
-                    met=met_count,
-                    breached=total - met_count,
-                    compliance_percent=round(100 * met_count / total, 2) if total else None,
-                    average_margin_minutes=round(float(average), 1) if average is not None else None,
-                )
+        return [
+            ComplianceReport(
+                since=start,
+                until=end,
+                targets=[
+                    _target_compliance(target.value, *rows.get((index, target.value), (0, 0, None)))
+                    for target in SlaTarget
+                ],
             )
-        return ComplianceReport(since=filters.since, until=filters.until, targets=targets)
+            for index, (start, end) in enumerate(periods)
+        ]
+
+
+def _target_compliance(target: str, met: int, total: int, average: float | None) -> TargetCompliance:
+    return TargetCompliance(
+        target=target,
+        met=met,
+        breached=total - met,
+        compliance_percent=round(100 * met / total, 2) if total else None,
+        average_margin_minutes=round(float(average), 1) if average is not None else None,
+    )
+
+
+def _filters_tickets(filters: ReportFilters) -> bool:
+    return any(
+        value is not None
+        for value in (filters.queue_id, filters.priority, filters.organisation_id, filters.assignee_id)
+    )
 
 
 def events_csv(events: Iterable[SlaEvent]) -> str:

@@ -13,6 +13,16 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_ticket_queue_order", "status", "sla_due_at", "priority", "id"),
         Index("ix_ticket_sla_due_at", "sla_due_at"),
+        # The dashboard's newest tickets of a period.
+        Index("ix_ticket_created_at", "created_at"),
+        # The queue's text search (ILIKE '%words%'): a trigram index on PostgreSQL (a plain one on SQLite,
+        # where the schema check wants the same indexes and small databases need none).
+        Index(
+            "ix_ticket_subject_trgm",
+            "subject",
+            postgresql_using="gin",
+            postgresql_ops={"subject": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[IntPK]

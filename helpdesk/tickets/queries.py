@@ -177,8 +177,9 @@ def _filtered(query: Select[Ticket], filters: TicketFilters) -> Select[Ticket]:
     if filters.text:
         text = filters.text.strip()
         referenced = parse_ticket_reference(text)
-        pattern = f"%{_escape_like(text.lower())}%"
-        condition = func.lower(Ticket.subject).like(pattern, escape="\\")
+        pattern = f"%{_escape_like(text)}%"
+        # ILIKE: on PostgreSQL the subject's trigram index answers it (a million subjects are not read).
+        condition = Ticket.subject.ilike(pattern, escape="\\")
         query = query.where(or_(condition, Ticket.id == referenced) if referenced else condition)
     return query
 
