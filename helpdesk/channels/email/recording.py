@@ -37,6 +37,27 @@ def db_text(value: str) -> str:
     return value.replace("\x00", "")
 
 
+def full_html(mail: ParsedMail) -> str:
+    """The whole mail (quoted history included) for the message's HTML view; already sanitised."""
+    if mail.body_html:
+        return db_text(mail.body_html)
+    return text_to_html(db_text(mail.body_text))
+
+
+def recipients_of(mail: ParsedMail, own_addresses: frozenset[str]) -> list[tuple[str, str, str]]:
+    """(address, "to" or "cc", name) of everyone else a mail was addressed to: not the sender, not the help
+    desk, each address once."""
+    sender = (mail.from_address or "").lower()
+    seen: dict[str, tuple[str, str, str]] = {}
+    for kind, addresses in (("to", mail.to), ("cc", mail.cc)):
+        for mailbox in addresses:
+            address = db_text(mailbox.address.lower()[:320])
+            if address in seen or address == sender or address in own_addresses:
+                continue
+            seen[address] = (address, kind, db_text(mailbox.name[:200]))
+    return list(seen.values())
+
+
 class AlreadyProcessed(Exception):
     """Another run committed this mail first; raising it rolls this run's transaction back."""
 
@@ -64,9 +85,7 @@ class Recorder:
 
     def full_html(self) -> str:
         """The whole mail (quoted history included) for the message's HTML view; already sanitised."""
-        if self.mail.body_html:
-            return db_text(self.mail.body_html)
-        return text_to_html(db_text(self.mail.body_text))
+        return full_html(self.mail)
 
     def hook(
         self,
@@ -133,23 +152,16 @@ class Recorder:
         )
 
     def _add_recipients(self, session: AsyncSession, ticket: Ticket) -> None:
-        sender = (self.mail.from_address or "").lower()
-        seen: set[str] = set()
-        for kind, addresses in (("to", self.mail.to), ("cc", self.mail.cc)):
-            for mailbox in addresses:
-                address = db_text(mailbox.address.lower()[:320])
-                if address in seen or address == sender or address in self.own_addresses:
-                    continue
-                seen.add(address)
-                session.add(
-                    InboundRecipient(
-                        inbound_mail_id=self.inbound_id,
-                        address=address,
-                        kind=kind,
-                        name=db_text(mailbox.name[:200]),
-                        ticket_id=ticket.id,
-                    )
+        for address, kind, name in recipients_of(self.mail, self.own_addresses):
+            session.add(
+                InboundRecipient(
+                    inbound_mail_id=self.inbound_id,
+                    address=address,
+                    kind=kind,
+                    name=name,
+                    ticket_id=ticket.id,
                 )
+            )
 
     async def _store_attachments(self, session: AsyncSession, ticket: Ticket, message: Message) -> None:
         service = AttachmentService(self.runtime)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,8 @@ from helpdesk.customers.models import Customer
 from helpdesk.notifications.models import MailReference, OutgoingMail
 from helpdesk.tickets.models import Ticket
 
-_FALLBACK_CANDIDATES = 20
+# How many of a customer's newest tickets the fallback compares subjects with.
+FALLBACK_CANDIDATES = 20
 
 
 class ThreadMatch(NamedTuple):
@@ -67,6 +68,13 @@ async def match_by_ids(
     :func:`tickets_for_ids` for these ids when the caller looked them up already (a batch of mails)."""
     if known is None:
         known = await tickets_for_ids(session, wanted_ids(in_reply_to, references))
+    return match_known(in_reply_to, references, known)
+
+
+def match_known(
+    in_reply_to: str | None, references: Sequence[str], known: Mapping[str, int]
+) -> ThreadMatch | None:
+    """The ticket of In-Reply-To, else of the newest id in References, among ``known`` ids. Pure."""
     if in_reply_to and in_reply_to in known:
         return ThreadMatch(known[in_reply_to], "in-reply-to")
     for message_id in reversed(references):
@@ -75,7 +83,14 @@ async def match_by_ids(
     return None
 
 
-def may_write_to(customer: Customer, shares_organisation: bool, ticket: Ticket) -> bool:
+class OwnedTicket(Protocol):
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def organisation_id(self) -> int | None: ...
+
+
+def may_write_to(customer: Customer, shares_organisation: bool, ticket: OwnedTicket) -> bool:
     """The ticket's own customer, or a member of its organisation when the organisation shares tickets."""
     if ticket.customer_id == customer.id:
         return True
@@ -118,16 +133,30 @@ def looks_like_reply(subject: str, prefix: str) -> bool:
 async def match_by_fallback(
     session: AsyncSession, subject: str, prefix: str, customer_id: int, now: datetime, days: int
 ) -> ThreadMatch | None:
-    if days <= 0 or not looks_like_reply(subject, prefix):
+    key = fallback_key(subject, prefix, days)
+    if key is None:
         return None
-    key = normalize_subject(subject, tag_prefix=prefix)
     rows = await session.execute(
         select(Ticket.id, Ticket.subject)
         .where(Ticket.customer_id == customer_id, Ticket.created_at >= now - timedelta(days=days))
         .order_by(Ticket.id.desc())
-        .limit(_FALLBACK_CANDIDATES)
+        .limit(FALLBACK_CANDIDATES)
     )
-    for ticket_id, ticket_subject in rows:
+    return match_fallback(key, prefix, [(ticket_id, subject) for ticket_id, subject in rows])
+
+
+def fallback_key(subject: str, prefix: str, days: int) -> str | None:
+    """The normalised subject the fallback looks for, or None when the fallback does not apply (it is off,
+    or the subject does not look like a reply). Pure."""
+    if days <= 0 or not looks_like_reply(subject, prefix):
+        return None
+    return normalize_subject(subject, tag_prefix=prefix)
+
+
+def match_fallback(key: str, prefix: str, candidates: Sequence[tuple[int, str]]) -> ThreadMatch | None:
+    """The first of the customer's recent tickets, as (id, subject) newest first, whose normalised subject
+    is ``key``. Pure."""
+    for ticket_id, ticket_subject in candidates[:FALLBACK_CANDIDATES]:
         if normalize_subject(ticket_subject, tag_prefix=prefix) == key:
             return ThreadMatch(ticket_id, "fallback")
     return None

@@ -6,7 +6,9 @@ import pytest
 from mailkit import inbound, make_mail, messages, ticket_of
 from sqlalchemy import func, select
 
+from helpdesk.channels.email import service as mail_service
 from helpdesk.channels.email.models import InboundSource
+from helpdesk.channels.email.routing import decide
 from helpdesk.channels.email.service import MailService
 from helpdesk.customers.models import Customer
 from helpdesk.tickets.models import Ticket
@@ -43,13 +45,21 @@ async def test_a_batch_with_an_unparseable_mail_and_a_duplicate_processes_everyt
         assert await session.scalar(select(func.count()).select_from(Customer)) == 2
 
 
-async def test_a_mail_that_fails_in_a_batch_is_recorded_for_retry_and_the_others_commit(runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_mail_that_fails_in_a_batch_is_recorded_for_retry_and_the_others_commit(
+    runtime, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     service = MailService(runtime)
     good = await service.store(
         make_mail(message_id="<g1@mail.example.com>"), InboundSource.PIPE, enqueue=False
     )
     bad = await service.store(make_mail(message_id="<g2@mail.example.com>", subject="Boom"), InboundSource.PIPE,
                               enqueue=False)  # fmt: skip
+
+    def failing_decide(item, *args):  # type: ignore[no-untyped-def]
+        if item.mail.subject == "Boom":
+            raise RuntimeError("disk on fire")
+        return decide(item, *args)
+
     original = service.tickets.open_in
 
     async def failing_open_in(session, principal, data, **kwargs):  # type: ignore[no-untyped-def]
@@ -57,6 +67,8 @@ async def test_a_mail_that_fails_in_a_batch_is_recorded_for_retry_and_the_others
             raise RuntimeError("disk on fire")
         return await original(session, principal, data, **kwargs)
 
+    # Deciding fails in the batch, so the mail goes one by one, and fails there too.
+    monkeypatch.setattr(mail_service, "decide", failing_decide)
     service.tickets.open_in = failing_open_in  # type: ignore[method-assign]
     outcomes = await service.process_batch([good.id, bad.id])
 
