@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,13 +22,15 @@ class AppointmentNotice:
     ticket_id: int
     ticket_reference: str
     summary: str
+    # The customer whose language and time zone the mail is written in (None: the help desk's defaults).
+    customer_id: int | None
     contact_name: str
     contact_email: str
     address: str
+    # "" when the order has no technician (the mail then says "our technician").
     technician_name: str
     window_start_at: datetime
     window_end_at: datetime
-    zone: ZoneInfo
 
 
 async def claim_appointment_notices(session: AsyncSession, plan_id: int) -> list[AppointmentNotice]:
@@ -67,13 +68,13 @@ async def claim_appointment_notices(session: AsyncSession, plan_id: int) -> list
                 ticket_id=order.ticket_id,
                 ticket_reference=order.ticket_reference,
                 summary=order.summary,
+                customer_id=order.customer_id,
                 contact_name=order.contact_name,
                 contact_email=order.contact_email,
                 address=order.address,
-                technician_name=tech.name if tech else "our technician",
+                technician_name=tech.name if tech else "",
                 window_start_at=order.window_start_at,
                 window_end_at=order.window_end_at,
-                zone=ZoneInfo(str((tech.hours if tech else {}).get("timezone", "UTC"))),
             )
         )
     return notices

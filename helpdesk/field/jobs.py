@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from dispatch.notices import (
-    AppointmentNotice,
     MirrorEvent,
     claim_appointment_notices,
     claim_event_mirror,
@@ -21,7 +20,8 @@ from helpdesk.accounts.models import User
 from helpdesk.core.db import transaction
 from helpdesk.core.principal import SYSTEM, Principal, Role
 from helpdesk.core.queue import Retry
-from helpdesk.notifications.service import flush_mail_jobs, queue_mail
+from helpdesk.field.appointments import queue_appointment_mail
+from helpdesk.notifications.service import flush_mail_jobs
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.service import TicketService
 
@@ -71,42 +71,18 @@ def field_note(event: MirrorEvent) -> str:
 
 
 async def notify_appointments_job(ctx: dict[str, Any], plan_id: int) -> int:
-    """Mail each customer of a published plan their arrival window, once per window. Returns how many."""
+    """Mail each customer of a published plan their arrival window, once per window, in their language and
+    time zone (see ``helpdesk.field.appointments``). Returns how many."""
     runtime: Runtime = ctx["runtime"]
     now = runtime.clock.now()
     try:
         async with transaction(runtime.sessions) as session:
             notices = await claim_appointment_notices(session, plan_id)
             mails = [
-                queue_mail(
-                    session,
-                    now,
-                    kind="field_appointment",
-                    ticket_id=notice.ticket_id,
-                    to_address=notice.contact_email,
-                    subject=f"[{notice.ticket_reference}] Technician visit {_local(notice, 'start'):%A %d %B}",
-                    body_text=appointment_text(notice),
-                )
-                for notice in notices
+                await queue_appointment_mail(session, now, runtime.settings, notice) for notice in notices
             ]
             await flush_mail_jobs(session, now, mails)
     except OperationalError as exc:  # SQLite: another writer; try again shortly
         raise Retry(defer=1) from exc
     await runtime.after_commit()
     return len(mails)
-
-
-def _local(notice: AppointmentNotice, which: str) -> Any:
-    at = notice.window_start_at if which == "start" else notice.window_end_at
-    return at.astimezone(notice.zone)
-
-
-def appointment_text(notice: AppointmentNotice) -> str:
-    start, end = _local(notice, "start"), _local(notice, "end")
-    return (
-        f"Hello {notice.contact_name},\n\n"
-        f"{notice.technician_name} will visit you about {notice.ticket_reference} ({notice.summary})\n"
-        f"on {start:%A %d %B %Y}, arriving between {start:%H:%M} and {end:%H:%M} ({notice.zone.key}).\n"
-        f"Address: {notice.address}\n\n"
-        "If this time does not suit you, reply to this message.\n"
-    )
