@@ -162,7 +162,8 @@ async def test_a_database_restart_while_mail_is_processed_and_sent_loses_and_dou
                     await asyncio.sleep(0.5)
             stop.set()
             await relay
-            await runtime.queue.drain()  # type: ignore[attr-defined]
+            # The work is done; what may still wait is a retry of a mail already processed (a no-op).
+            await runtime.queue.close()
         assert inbound_outage.is_set()
         assert proxy.cuts == 2
         async with direct.connect() as conn:
