@@ -116,13 +116,16 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 def _register_domain_commands() -> None:
-    from dispatch.cli import dispatch_group
+    from dispatch.cli import dispatch_group, use_host
     from helpdesk.channels.email.cli import mail_group
+    from helpdesk.field.cli_host import open_command_host
     from knowledge_base.cli import kb_group
     from sla.cli import sla_group
 
     for group in (sla_group, kb_group, mail_group, dispatch_group):
         main.add_command(group)
+    # dispatch does not import the help desk: its commands get the runtime from here.
+    use_host(open_command_host)
 
 
 _register_domain_commands()
