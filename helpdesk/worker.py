@@ -18,6 +18,7 @@ from arq import cron
 from helpdesk.core.outbox import relay_outbox
 from helpdesk.core.queue import JobFunction
 from helpdesk.core.settings import Settings
+from helpdesk.core.transient import retry_when_transient
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,10 @@ class CronJob:
 
 
 def jobs() -> list[JobFunction]:
-    """Every job function; the name a job is queued under is its function's ``__name__``."""
+    """Every job function; the name a job is queued under is its function's ``__name__``.
+
+    Each is wrapped so that a database or server that is away for a moment makes the job come back later
+    (``retry_when_transient``) instead of ending it for good; jobs are idempotent, so a retry is safe."""
     from dispatch.jobs import plan_day_job, replan_job
     from helpdesk.channels.email.jobs import (
         fetch_all_mailboxes_job,
@@ -43,12 +47,13 @@ def jobs() -> list[JobFunction]:
         process_inbound_mail_job,
         requeue_stuck_inbound_mail_job,
     )
+    from helpdesk.field.auto_orders import create_tagged_work_order_job
     from helpdesk.field.jobs import mirror_work_order_events_job, notify_appointments_job
     from helpdesk.notifications.jobs import requeue_stuck_outgoing_mail_job, send_mail_job
     from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job, sla_escalation_actions_job
     from knowledge_base.jobs import refresh_kb_boosts_job, suggest_for_ticket_job
 
-    return [
+    functions: list[JobFunction] = [
         relay_outbox_job,
         send_mail_job,
         escalate_overdue_job,
@@ -58,6 +63,7 @@ def jobs() -> list[JobFunction]:
         replan_job,
         mirror_work_order_events_job,
         notify_appointments_job,
+        create_tagged_work_order_job,
         process_inbound_mail_job,
         fetch_mailbox_job,
         fetch_all_mailboxes_job,
@@ -66,6 +72,7 @@ def jobs() -> list[JobFunction]:
         suggest_for_ticket_job,
         refresh_kb_boosts_job,
     ]
+    return [retry_when_transient(function) for function in functions]
 
 
 def crons() -> list[CronJob]:

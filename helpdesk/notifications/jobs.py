@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpdesk.core.transient import retry_when_transient
 from helpdesk.notifications.service import send_mail
 
 
-@retry_when_transient
 async def send_mail_job(ctx: dict[str, Any], mail_id: int) -> bool:
     return await send_mail(ctx["runtime"], mail_id, int(ctx.get("job_try", 1)))
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from helpdesk.core.queue import Retry
-from helpdesk.core.transient import is_transient, retry_when_transient, transient_delay_seconds
+from helpdesk.core.transient import is_transient, transient_delay_seconds
 
 
-@retry_when_transient
 async def process_inbound_mail_job(ctx: dict[str, Any], inbound_id: int) -> str:
     """Turn one stored mail into a ticket, a reply, a note or a flag; retried with backoff on failure.
 
