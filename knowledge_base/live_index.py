@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk.core.context import AppContext
+from helpdesk.core.transient import is_transient
 from knowledge_base.index import Article, Hit, KnowledgeIndex
 from knowledge_base.models import KbArticle, KbState
 from knowledge_base.semantic import CANDIDATES, SemanticStage, available
@@ -94,6 +95,23 @@ class LiveIndex:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _build(self) -> None:
+        """Build, trying again while the database is unreachable (an API started before PostgreSQL was up
+        would otherwise answer from an empty index until it restarts)."""
+        delay = 1.0
+        while True:
+            try:
+                await self._build_once()
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                log.warning(
+                    "knowledge index: database unreachable (%r); trying again in %.0f s", error, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    async def _build_once(self) -> None:
         started = time.perf_counter()
         async with self._lock:
             async with self.sessions() as session:

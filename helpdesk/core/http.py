@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from helpdesk.core.errors import DomainError
+from helpdesk.core.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,22 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return _json(ErrorBody(code=code, detail=exc.detail), exc.status_code, exc.headers)
 
 
+# A database restart takes seconds: clients and load balancers should try again, not report a bug.
+RETRY_AFTER_SECONDS = 5
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if is_transient(exc):
+        log.warning("%s %s: a server is unreachable: %r", request.method, request.url.path, exc)
+        return _json(
+            ErrorBody(
+                code="unavailable",
+                detail="the service cannot reach its database at the moment; please try again in a few "
+                "seconds",
+            ),
+            503,
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _json(
         ErrorBody(code="internal_error", detail="internal error; it has been logged"),
@@ -86,6 +102,7 @@ def _code_for(status: int) -> str:
         413: "too_large",
         415: "unsupported_media_type",
         429: "rate_limited",
+        503: "unavailable",
     }.get(status, "http_error")
 
 
