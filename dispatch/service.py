@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.models import AssetRow, TechnicianRow, WorkOrderEventRow, WorkOrderRow
-from dispatch.ports import TicketPort
+from dispatch.ports import TicketFacts, TicketPort
 from dispatch.resources import check_skills
 from dispatch.rules import TECHNICIAN_STEPS, WorkOrderStatus, check_transition, time_on_site_minutes
 from dispatch.schemas import (
@@ -103,70 +104,10 @@ class WorkOrderService:
         an unknown skill or asset), ``NotFound``/``PermissionDenied`` for the ticket."""
         require_role(principal, *DISPATCHERS)
         facts = await tickets.ticket_facts(principal, data.ticket_id)
-        windows = _windows(data)
         now = self.context.clock.now()
-        async with self.context.sessions() as session:
-            asset = await _asset(session, data)
-        owner_org = asset.organisation_id if asset and asset.organisation_id else facts.organisation_id
-        owner_customer = asset.customer_id if asset and asset.customer_id else facts.customer_id
-        decision, _ = await billing_for(
-            self.context, asset, organisation_id=owner_org, customer_id=owner_customer, at=now
-        )
-        if data.location is not None:
-            address, lat, lon = data.location.address, data.location.lat, data.location.lon
-        elif asset is not None:
-            address, lat, lon = asset.site_address, asset.lat, asset.lon
-        else:
-            raise InvalidInput(
-                "location: give the site's address and coordinates, or an asset", field="location"
-            )
+        new = await prepare_work_order(self.context, facts, data, now)
         async with transaction(self.context.sessions) as session:
-            await check_skills(session, data.required_skills, "required_skills")
-            row = WorkOrderRow(
-                ticket_id=facts.ticket_id,
-                ticket_reference=facts.reference,
-                summary=facts.subject[:300],
-                status=WorkOrderStatus.UNSCHEDULED,
-                priority=data.priority or _priority(facts.priority),
-                asset_id=asset.id if asset else None,
-                customer_id=facts.customer_id,
-                organisation_id=facts.organisation_id,
-                contact_name=facts.contact_name,
-                contact_email=facts.contact_email,
-                contact_phone=facts.contact_phone,
-                address=address,
-                lat=lat,
-                lon=lon,
-                required_skills=dict(data.required_skills),
-                required_parts=list(data.required_parts),
-                duration_minutes=data.duration_minutes,
-                windows=windows,
-                deadline_at=facts.resolution_due_at,
-                billing=decision.billing,
-                billing_reason=decision.reason,
-                contract_id=decision.contract_id,
-                parts_used=[],
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            await session.flush()
-            events = [
-                record_event(
-                    session,
-                    now,
-                    principal,
-                    row,
-                    "created",
-                    None,
-                    row.status,
-                    f"{row.address}; {row.duration_minutes} min",
-                ),
-                record_event(
-                    session, now, principal, row, "billing", None, decision.billing, decision.reason
-                ),
-            ]
-            await queue_mirrors(session, now, events)
+            row = await add_work_order(session, now, principal, new)
         await self.context.after_commit()
         return work_order_read(row)
 
@@ -272,6 +213,89 @@ class WorkOrderService:
         if not principal.is_staff:
             raise PermissionDenied("work orders are for staff")
         raise NotFound(f"work order {order_id} not found")
+
+
+@dataclass(frozen=True, slots=True)
+class NewWorkOrder:
+    """A work order checked and priced (its warranty decision made), ready for ``add_work_order``."""
+
+    facts: TicketFacts
+    data: WorkOrderCreate
+    asset: AssetRow | None
+    decision: BillingDecision
+    windows: list[list[str]]
+    address: str
+    lat: float
+    lon: float
+
+
+async def prepare_work_order(
+    context: AppContext, facts: TicketFacts, data: WorkOrderCreate, now: datetime
+) -> NewWorkOrder:
+    """Check ``data`` for the ticket of ``facts`` and decide who pays (``billing_for`` on the asset and its
+    owner). Raises ``InvalidInput`` naming the field (no location, a window that ends before it starts, an
+    unknown asset)."""
+    windows = _windows(data)
+    async with context.sessions() as session:
+        asset = await _asset(session, data)
+    owner_org = asset.organisation_id if asset and asset.organisation_id else facts.organisation_id
+    owner_customer = asset.customer_id if asset and asset.customer_id else facts.customer_id
+    decision, _ = await billing_for(
+        context, asset, organisation_id=owner_org, customer_id=owner_customer, at=now
+    )
+    if data.location is not None:
+        address, lat, lon = data.location.address, data.location.lat, data.location.lon
+    elif asset is not None:
+        address, lat, lon = asset.site_address, asset.lat, asset.lon
+    else:
+        raise InvalidInput("location: give the site's address and coordinates, or an asset", field="location")
+    return NewWorkOrder(facts, data, asset, decision, windows, address, lat, lon)
+
+
+async def add_work_order(
+    session: AsyncSession, now: datetime, actor: Principal, new: NewWorkOrder, origin: str = ""
+) -> WorkOrderRow:
+    """Write the work order, unscheduled, in the caller's transaction, with its creation and its warranty
+    decision audited (and mirrored onto the ticket after commit); ``origin`` says what made it, for the
+    audit. Raises ``InvalidInput`` for a skill that is not in the catalogue."""
+    await check_skills(session, new.data.required_skills, "required_skills")
+    facts, data, decision = new.facts, new.data, new.decision
+    row = WorkOrderRow(
+        ticket_id=facts.ticket_id,
+        ticket_reference=facts.reference,
+        summary=facts.subject[:300],
+        status=WorkOrderStatus.UNSCHEDULED,
+        priority=data.priority or _priority(facts.priority),
+        asset_id=new.asset.id if new.asset else None,
+        customer_id=facts.customer_id,
+        organisation_id=facts.organisation_id,
+        contact_name=facts.contact_name,
+        contact_email=facts.contact_email,
+        contact_phone=facts.contact_phone,
+        address=new.address,
+        lat=new.lat,
+        lon=new.lon,
+        required_skills=dict(data.required_skills),
+        required_parts=list(data.required_parts),
+        duration_minutes=data.duration_minutes,
+        windows=new.windows,
+        deadline_at=facts.resolution_due_at,
+        billing=decision.billing,
+        billing_reason=decision.reason,
+        contract_id=decision.contract_id,
+        parts_used=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    created = f"{row.address}; {row.duration_minutes} min" + (f"; {origin}" if origin else "")
+    events = [
+        record_event(session, now, actor, row, "created", None, row.status, created),
+        record_event(session, now, actor, row, "billing", None, decision.billing, decision.reason),
+    ]
+    await queue_mirrors(session, now, events)
+    return row
 
 
 def _unplan(row: WorkOrderRow) -> None:

@@ -73,6 +73,9 @@ async def start_runtime(
         runtime.queue = await ArqJobQueue.connect(settings.redis_url)
     else:
         runtime.queue = InProcessJobQueue(job_functions(), {"runtime": runtime})
+    from helpdesk.field.auto_orders import watch_order_tags
+
+    watch_order_tags(runtime)
     return runtime
 
 

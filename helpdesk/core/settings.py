@@ -61,12 +61,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     default_time_zone: str = "UTC"
     # An OSRM server (http://osrm:5000) for road travel times in day plans; unset: straight-line estimates.
     osrm_url: str | None = None
+    # Tickets tagged with one of these (comma-separated, e.g. "onsite") get an unscheduled work order by
+    # themselves, at the customer's only asset; empty: the rule is off. Its visits last this many minutes.
+    field_order_tags: str = ""
+    field_order_duration_minutes: int = 60
     # Fuse multilingual-e5-small embeddings into knowledge-base search (needs `pip install 'helpdesk[semantic]'`).
     kb_semantic: bool = False
 
     def __post_init__(self) -> None:
         if not is_time_zone(self.default_time_zone):
             raise ValueError(f"default_time_zone: unknown time zone {self.default_time_zone!r}")
+        if not 1 <= self.field_order_duration_minutes <= 1440:
+            raise ValueError(
+                f"field_order_duration_minutes: {self.field_order_duration_minutes} is not between 1 and 1440"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.ports import HistoryEntry, StaffFacts, TicketFacts
 from helpdesk.accounts.models import User
@@ -26,19 +27,7 @@ class HelpdeskTickets:
         policy.ensure_can_work(principal)
         async with self.runtime.sessions() as session:
             ticket = policy.ensure_view(principal, await session.get(Ticket, ticket_id), ticket_id)
-            customer = await session.get(Customer, ticket.customer_id)
-            return TicketFacts(
-                ticket_id=ticket.id,
-                reference=ticket.reference,
-                subject=ticket.subject,
-                priority=ticket.priority,
-                customer_id=ticket.customer_id,
-                organisation_id=ticket.organisation_id,
-                contact_name=customer.name if customer else "",
-                contact_email=customer.email if customer else "",
-                contact_phone=(customer.phone or "") if customer else "",
-                resolution_due_at=ticket.resolution_due_at,
-            )
+            return await ticket_facts_of(session, ticket)
 
     async def staff_member(self, user_id: int) -> StaffFacts | None:
         async with self.runtime.sessions() as session:
@@ -70,3 +59,20 @@ class HelpdeskTickets:
                         )
                     )
         return {ticket_id: entries[::-1] for ticket_id, entries in found.items()}
+
+
+async def ticket_facts_of(session: AsyncSession, ticket: Ticket) -> TicketFacts:
+    """What a work order copies from ``ticket`` and its customer (the caller has checked who asks)."""
+    customer = await session.get(Customer, ticket.customer_id)
+    return TicketFacts(
+        ticket_id=ticket.id,
+        reference=ticket.reference,
+        subject=ticket.subject,
+        priority=ticket.priority,
+        customer_id=ticket.customer_id,
+        organisation_id=ticket.organisation_id,
+        contact_name=customer.name if customer else "",
+        contact_email=customer.email if customer else "",
+        contact_phone=(customer.phone or "") if customer else "",
+        resolution_due_at=ticket.resolution_due_at,
+    )
