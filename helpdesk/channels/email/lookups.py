@@ -4,7 +4,7 @@ nothing else: which mail must not become a ticket at all, and how a sender acts 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,7 +12,7 @@ from sqlalchemy import Result, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.channels.email.models import InboundMail, InboundOutcome
-from helpdesk.channels.email.parser import ParsedMail
+from helpdesk.channels.email.parser import ParsedMail, with_reply
 from helpdesk.channels.email.recording import db_text
 from helpdesk.channels.email.threading import wanted_ids
 from helpdesk.core.principal import Principal
@@ -27,13 +27,31 @@ EMPTY_BODY = "(empty message)"
 
 @dataclass
 class Claimed:
-    """A mail of a batch: parsed, with its attempt count, and whether processing acknowledged it."""
+    """A mail of a batch: parsed, with its attempt count, and whether processing acknowledged it.
+
+    ``reply`` strips the reply from the mail's text when first asked (:meth:`reply_text`): only mail added
+    to a ticket needs it, and it is half the parse.
+    """
 
     inbound_id: int
     mail: ParsedMail
     attempts: int
     received_at: datetime
     acknowledged: bool = False
+    reply: Callable[[], str] | None = None
+
+    def reply_text(self) -> str:
+        """The new part of the mail (see ``ParsedMail.reply_text``). Raises ``ValueError`` when stripping
+        it fails (the mail is then unparseable, as ``parse_message`` would have said)."""
+        self.complete()
+        if self.mail.unparseable:
+            raise ValueError(f"inbound mail {self.inbound_id}: {'; '.join(self.mail.defects)}")
+        return self.mail.reply_text
+
+    def complete(self) -> None:
+        """Make ``mail`` what ``parse_message`` returns (its reply stripped)."""
+        if self.reply is not None:
+            self.mail, self.reply = with_reply(self.mail, self.reply), None
 
 
 @dataclass

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import email
 import email.utils
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email import policy
 from email.message import Message
@@ -38,7 +39,7 @@ from helpdesk.channels.email.mime import (
 from helpdesk.channels.email.reply import extract_reply, extract_reply_from_html
 from helpdesk.channels.email.sanitize import html_to_text, sanitize_html
 
-__all__ = ["Attachment", "MailAddress", "ParsedMail", "parse_message"]
+__all__ = ["Attachment", "MailAddress", "ParsedMail", "parse_deferring_reply", "parse_message", "with_reply"]
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 DEFAULT_MAX_PARTS = 1000
@@ -210,20 +211,53 @@ def parse_message(
     ``max_parts`` MIME parts the walk stops and ``truncated`` is set. Auto-submitted-ness is decided from
     the outer headers only; a bounce is threaded by the returned message's Message-ID/References.
     """
-    refusal = _refusal(raw)
-    if refusal is not None:
-        return ParsedMail(unparseable=True, defects=[refusal])
+    mail, reply = parse_deferring_reply(
+        raw,
+        fallback_charsets=fallback_charsets,
+        max_attachment_bytes=max_attachment_bytes,
+        max_parts=max_parts,
+    )
+    return with_reply(mail, reply)
+
+
+def with_reply(mail: ParsedMail, reply: Callable[[], str]) -> ParsedMail:
+    """``mail`` with ``reply_text`` filled in by ``reply`` (from :func:`parse_deferring_reply`): what
+    :func:`parse_message` returns, an unparseable mail included when stripping the reply fails."""
     try:
-        return _parse(raw, fallback_charsets, max_attachment_bytes, max_parts)
+        mail.reply_text = reply()
     except RecursionError:
         return ParsedMail(unparseable=True, defects=["MIME structure nested too deeply to parse"])
     except Exception as error:
-        return ParsedMail(
-            unparseable=True, defects=[f"parser failure: {type(error).__name__}: {error}"[:500]]
-        )
+        return ParsedMail(unparseable=True, defects=[_failure(error)])
+    return mail
 
 
-def _headerless(raw: bytes, fallback_charsets: Sequence[str]) -> ParsedMail:
+def parse_deferring_reply(
+    raw: bytes,
+    *,
+    fallback_charsets: Sequence[str] = DEFAULT_FALLBACK_CHARSETS,
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    max_parts: int = DEFAULT_MAX_PARTS,
+) -> tuple[ParsedMail, Callable[[], str]]:
+    """:func:`parse_message` without stripping the reply, which is half its work: ``reply_text`` is left
+    empty and the function returned strips it when called. A mail that opens a ticket keeps its whole text
+    and never needs it; only a mail added to a ticket does."""
+    refusal = _refusal(raw)
+    if refusal is not None:
+        return ParsedMail(unparseable=True, defects=[refusal]), str
+    try:
+        return _parse(raw, fallback_charsets, max_attachment_bytes, max_parts)
+    except RecursionError:
+        return ParsedMail(unparseable=True, defects=["MIME structure nested too deeply to parse"]), str
+    except Exception as error:
+        return ParsedMail(unparseable=True, defects=[_failure(error)]), str
+
+
+def _failure(error: Exception) -> str:
+    return f"parser failure: {type(error).__name__}: {error}"[:500]
+
+
+def _headerless(raw: bytes, fallback_charsets: Sequence[str]) -> tuple[ParsedMail, Callable[[], str]]:
     # A body without headers (a pasted digest, a truncated spool file) is still readable text; anything
     # with many control bytes is some binary format we do not know.
     sample = raw[:4096]
@@ -231,18 +265,16 @@ def _headerless(raw: bytes, fallback_charsets: Sequence[str]) -> ParsedMail:
     if controls * 20 > len(sample):
         return ParsedMail(
             unparseable=True, defects=["not an RFC 822 message: binary data without mail headers"]
-        )
+        ), str
     text = decode_bytes(raw, None, fallback_charsets)[0].replace("\r\n", "\n")
     return ParsedMail(
-        body_text=text,
-        reply_text=extract_reply(text),
-        defects=["no mail headers found; the whole input was read as the body"],
-    )
+        body_text=text, defects=["no mail headers found; the whole input was read as the body"]
+    ), functools.partial(extract_reply, text)
 
 
 def _parse(
     raw: bytes, fallback_charsets: Sequence[str], max_attachment_bytes: int, max_parts: int
-) -> ParsedMail:
+) -> tuple[ParsedMail, Callable[[], str]]:
     message = email.message_from_bytes(raw, policy=policy.compat32)
     headers = raw_headers(message, fallback_charsets)
     if not any(name.lower() in _KNOWN_HEADERS for name, _ in headers):
@@ -261,12 +293,11 @@ def _parse(
     text = _first_non_empty(walk.texts, walk.nested_texts)
     html = _first_non_empty(walk.htmls, walk.nested_htmls)
     body_text = text if text is not None else (html_to_text(html) if html is not None else "")
+    reply: Callable[[], str] = str
     if text is not None:
-        reply_text = extract_reply(text)
+        reply = functools.partial(extract_reply, text)
     elif html is not None:
-        reply_text = extract_reply_from_html(html)
-    else:
-        reply_text = ""
+        reply = functools.partial(extract_reply_from_html, html)
 
     content_type = message.get_content_type()
     report_type = message.get_param("report-type")
@@ -300,7 +331,6 @@ def _parse(
         date=_parse_date(loops.first_header(headers, "Date"), defects),
         body_text=body_text,
         body_html=sanitize_html(html) if html is not None else None,
-        reply_text=reply_text,
         attachments=walk.attachments,
         headers=[(name, clean_header_text(value, max_length=4000)) for name, value in headers],
         auto_submitted=verdict.auto_submitted,
@@ -310,4 +340,4 @@ def _parse(
         bounce_report=report,
         truncated=walk.truncated,
         defects=defects,
-    )
+    ), reply

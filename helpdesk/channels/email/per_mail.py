@@ -54,6 +54,8 @@ class PerMailProcessor:
     async def process(self, batch: Sequence[Claimed], announce: dict[str, list[int]]) -> dict[int, str]:
         """Process claimed mails in one transaction, a savepoint each; should that transaction fail, each
         mail alone. Returns each mail's outcome; the caller relays the outbox and announces."""
+        for item in batch:
+            item.complete()
         outcomes: dict[int, str] = {}
         try:
             async with transaction(self.runtime.sessions) as session:

@@ -97,7 +97,7 @@ def decide(item: Claimed, lookups: Lookups, view: BatchView, rules: RoutingRules
     customer = lookups.customers[normalise_email(db_text(mail.from_address))]
     shares = lookups.shares.get(customer.organisation_id or 0, False)
     placement = _place(mail, customer, shares, lookups, view, rules)
-    decision = _placed(mail, customer, shares, placement, lookups, view, rules)
+    decision = _placed(item, customer, shares, placement, lookups, view, rules)
     if not mail.auto_submitted:
         decision.clears_bouncing = customer
     return decision
@@ -145,7 +145,7 @@ def _place(
 
 
 def _placed(
-    mail: ParsedMail,
+    item: Claimed,
     customer: Customer,
     shares: bool,
     placement: Placement,
@@ -153,14 +153,14 @@ def _placed(
     view: BatchView,
     rules: RoutingRules,
 ) -> MailDecision:
-    tickets = view.tickets
+    tickets, mail = view.tickets, item.mail
     recipients = recipients_of(mail, rules.own)
     actor = Principal(customer_id=customer.id, name=customer.name or customer.email)
     if placement.match is not None:
         ticket_key = placement.match.ticket_id
         if mail.auto_submitted or placement.participant:
             outcome = InboundOutcome.AUTO_REPLY if mail.auto_submitted else InboundOutcome.REPLY
-            text = f"[{note_label(mail, customer)}] {mail.subject}\n\n{mail.reply_text or mail.body_text}"
+            text = f"[{note_label(mail, customer)}] {mail.subject}\n\n{item.reply_text() or mail.body_text}"
             index = tickets.system_message(
                 ticket_key,
                 body=body_text(text),
@@ -172,7 +172,7 @@ def _placed(
             ticket_key, index = tickets.customer_message(
                 principal_of(customer, shares),
                 ticket_key,
-                body=body_text(mail.reply_text or mail.body_text),
+                body=body_text(item.reply_text() or mail.body_text),
                 body_html=full_html(mail),
                 channel=Channel.EMAIL,
             )

@@ -31,7 +31,7 @@ from sqlalchemy import Table, select, update
 from helpdesk.channels.email.bulk_write import load_view, lock_pending, write_decisions
 from helpdesk.channels.email.lookups import Claimed, load_lookups, own_addresses
 from helpdesk.channels.email.models import InboundMail, InboundSource, InboundStatus
-from helpdesk.channels.email.parser import ParsedMail, parse_message
+from helpdesk.channels.email.parser import ParsedMail, parse_deferring_reply
 from helpdesk.channels.email.per_mail import MAX_ATTEMPTS, PerMailProcessor, flag, over_auto_cap_note
 from helpdesk.channels.email.routing import MailDecision, RoutingRules, account, decide
 from helpdesk.channels.email.store import StoredMail, store_raw
@@ -102,11 +102,10 @@ class MailService:
             return outcomes
         charsets = self._fallback_charsets()
         limit = self.runtime.settings.max_attachment_bytes
-        batch = [
-            Claimed(inbound_id, parse_message(raw, fallback_charsets=charsets, max_attachment_bytes=limit),
-                    attempts, received_at)
-            for inbound_id, (raw, attempts, received_at) in claimed.items()
-        ]  # fmt: skip
+        batch = []
+        for inbound_id, (raw, attempts, received_at) in claimed.items():
+            mail, reply = parse_deferring_reply(raw, fallback_charsets=charsets, max_attachment_bytes=limit)
+            batch.append(Claimed(inbound_id, mail, attempts, received_at, reply=reply))
         announce: dict[str, list[int]] = {"created": [], "updated": []}
         try:
             written, left = await self._process_together(batch, announce)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,10 +15,13 @@ from helpdesk.accounts.principal import Principal, Role
 from helpdesk.channels.email import service as mail_service
 from helpdesk.channels.email.models import InboundSource
 from helpdesk.channels.email.service import MailService
+from helpdesk.customers.models import Organisation
 from helpdesk.models import Base
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.schemas import TicketUpdate
 from helpdesk.tickets.service import TicketService
+from sla.defaults import DEFAULT_POLICY
+from sla.models import CalendarRow, ContractRow, PolicyRow
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +81,20 @@ def _batch() -> list[bytes]:
 
 
 async def _prepare(runtime: Runtime, staff: Principal) -> None:
-    """A pending and a closed ticket of Anna's, opened by mail one at a time."""
+    """Boris's organisation under a contract (tier 1, a 24/7 policy), and a pending and a closed ticket of
+    Anna's, opened by mail one at a time."""
+    now = runtime.clock.now()
+    async with runtime.sessions() as session, session.begin():
+        calendar = CalendarRow(name="24/7", spec={"24/7": True}, created_at=now, updated_at=now)
+        organisation = Organisation(name="Example", domain="example.org", created_at=now)
+        session.add_all([calendar, organisation])
+        await session.flush()
+        policy = PolicyRow(name="Premium", calendar_id=calendar.id, spec=DEFAULT_POLICY, actions={},
+                           created_at=now, updated_at=now)  # fmt: skip
+        session.add(policy)
+        await session.flush()
+        session.add(ContractRow(name="Example", organisation_id=organisation.id, policy_id=policy.id,
+                                valid_from=now - timedelta(days=1), tier=1, coverage=[], created_at=now))  # fmt: skip
     service, tickets = MailService(runtime), TicketService(runtime)
     for message_id, subject, status in (
         ("<pending@mail.example.com>", "Printer jams", "pending_customer"),
@@ -97,7 +114,7 @@ async def _run_batch(runtime: Runtime, raws: list[bytes]) -> dict[int, str]:
 
 
 # What processing mail writes.
-WRITTEN = {"customer", "ticket", "ticket_message", "attachment", "attachment_blob", "audit_event", "ticket_sla",
+WRITTEN = {"customer", "organisation", "sla_contract", "sla_policy", "sla_calendar", "ticket", "ticket_message", "attachment", "attachment_blob", "audit_event", "ticket_sla",
            "ticket_sla_target", "sla_scheduled_step", "mail_reference", "outgoing_mail", "outbox_event",
            "inbound_mail", "inbound_mail_recipient", "ticket_tag", "sla_escalation"}  # fmt: skip
 # Columns that differ from run to run by design: random tokens and Message-IDs.
@@ -188,6 +205,7 @@ async def test_a_batch_writes_the_same_rows_as_one_mail_at_a_time(runtime, make_
                                                "new_ticket"])  # fmt: skip
     for table in single:
         assert batched[table] == single[table], table
+    assert {row[3] for row in batched["ticket"]} == {"P2", "P3"}  # Boris's tickets: the contract's tier
 
 
 async def test_a_failed_batched_write_processes_every_mail_one_by_one(runtime, monkeypatch) -> None:  # type: ignore[no-untyped-def]
