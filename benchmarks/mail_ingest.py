@@ -16,6 +16,8 @@ production (an arq queue on a scratch Redis database, ``--redis-url``; the enque
 process time) and run only afterwards, by an arq worker in this process, reported apart ("follow-up jobs").
 With ``--redis-url ''`` the embedded in-process queue is used, held until that same drain step.
 The one-mail path (``store`` then ``process`` per mail) runs on part of the corpus on its own database.
+Other work on the machine slows every figure down, so the load average is printed, and so is the CPU time
+this process spent per processed mail (the database and Redis servers not counted).
 People-readable figures first; the last line is one JSON object with the same figures.
 
     .venv/bin/python benchmarks/mail_ingest.py [--mails 3000] [--database-url postgresql+asyncpg://...]
@@ -28,6 +30,7 @@ import argparse
 import asyncio
 import email
 import json
+import os
 import random
 import secrets
 import statistics
@@ -226,11 +229,13 @@ async def ingest_batched(database_url: str, redis_url: str, mails: list[bytes]) 
         began = time.perf_counter()
         ids = [(await service.store(raw, InboundSource.PIPE, enqueue=False)).id for raw in mails]
         stored = time.perf_counter()
+        cpu_began = time.process_time()
         statements.counting = True
         for start in range(0, len(ids), BATCH_SIZE):
             for outcome in (await service.process_batch(ids[start : start + BATCH_SIZE])).values():
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
         processed = time.perf_counter()
+        cpu_ms = (time.process_time() - cpu_began) * 1000 / len(mails)
         statements.counting = False
         follow_ups = await _run_follow_ups(runtime, redis_url)
         drained = time.perf_counter()
@@ -239,6 +244,7 @@ async def ingest_batched(database_url: str, redis_url: str, mails: list[bytes]) 
     return {"store_per_s": len(mails) / (stored - began), "process_per_s": len(mails) / (processed - stored),
             "total_per_s": len(mails) / (processed - began), "follow_ups": follow_ups,
             "follow_ups_s": drained - processed, "statements_per_mail": statements.count / len(mails),
+            "process_cpu_ms": cpu_ms,
             "outcomes": outcomes}  # fmt: skip
 
 
@@ -262,6 +268,7 @@ def main() -> None:
                              "'' holds them in process instead")  # fmt: skip
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     mails = generate(args.mails, args.seed)
     single = mails[: args.single_mails]
     base = make_url(args.database_url)
@@ -285,12 +292,14 @@ def main() -> None:
             asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         _clear_scratch_redis(args.redis_url)
 
+    load_after = os.getloadavg()[0]
     p50 = statistics.median(latencies) * 1000
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000
     size_mb = sum(map(len, mails)) / 1e6
     best = batched["process_per_s"]
     queue = f"arq on {args.redis_url}" if args.redis_url else "in-process queue, held"
-    print(f"corpus: {len(mails)} mails, {size_mb:.1f} MB (seed {args.seed}); follow-up jobs: {queue}")
+    print(f"corpus: {len(mails)} mails, {size_mb:.1f} MB (seed {args.seed}); follow-up jobs: {queue}; "
+          f"load average {load_before:.1f} before, {load_after:.1f} after on {os.cpu_count()} CPUs")  # fmt: skip
     print(f"baseline, stdlib parse only:                          {parse_rate:8.0f} mails/s")
     print(f"product parse only (parse_message):                   {product_rate:8.0f} mails/s")
     print(f"one-mail path, store + process ({len(single)} mails):            {rate:8.1f} mails/s "
@@ -299,6 +308,9 @@ def main() -> None:
     print(f"  receive: store the raw mail (one transaction each):   {batched['store_per_s']:8.1f} mails/s")
     print(f"  process_batch: parse + thread + store:              {best:8.1f} mails/s "
           f"({batched['statements_per_mail']:.2f} database statements per mail) {batched['outcomes']}")  # fmt: skip
+    print(f"    of which CPU time of this process: {batched['process_cpu_ms']:.2f} ms per mail "
+          f"(at most {1000 / batched['process_cpu_ms']:.0f} mails/s if it had a core to itself; the database "
+          "and Redis servers use their own)")  # fmt: skip
     print(f"  receive + process:                                  {batched['total_per_s']:8.1f} mails/s")
     print(f"  then the follow-up jobs (acks, KB suggestions):     {batched['follow_ups_s']:8.1f} s for "
           f"{batched['follow_ups']} jobs, not counted above")  # fmt: skip
@@ -310,9 +322,11 @@ def main() -> None:
                       "process_per_s": round(batched["process_per_s"], 1),
                       "receive_and_process_per_s": round(batched["total_per_s"], 1),
                       "statements_per_mail": round(batched["statements_per_mail"], 2),
+                      "process_cpu_ms_per_mail": round(batched["process_cpu_ms"], 2),
                       "follow_ups": batched["follow_ups"], "follow_ups_s": round(batched["follow_ups_s"], 1),
                       "single_mails_per_s": round(rate, 1), "single_p50_ms": round(p50, 2),
-                      "single_p99_ms": round(p99, 2), "outcomes": batched["outcomes"]}))  # fmt: skip
+                      "single_p99_ms": round(p99, 2), "outcomes": batched["outcomes"],
+                      "load_average": [round(load_before, 1), round(load_after, 1)]}))  # fmt: skip
 
 
 if __name__ == "__main__":
