@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from helpdesk.core.clock import Clock, SystemClock
-from helpdesk.core.db import create_engine, create_session_factory
+from helpdesk.core.db import create_engine, create_session_factory, transaction
 from helpdesk.core.queue import ArqJobQueue, InProcessJobQueue, JobQueue
 from helpdesk.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from helpdesk.core.settings import Settings
@@ -32,6 +34,25 @@ class Runtime:
     redis: Redis | None = None
     # Domain services may keep process-wide helpers here (a search index, a mailer).
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction whose outbox rows are queued as soon as it has committed, on the same pooled
+        connection: one checkout per request, no sweep of other requests' rows (``after_commit``).
+
+        Like ``after_commit``, a failure to queue does not fail the caller: the relay cron picks the rows up.
+        """
+        from helpdesk.core.outbox import added_events, relay_committed
+
+        async with self.engine.connect() as connection:
+            # SQLite: take the write lock at BEGIN, as helpdesk.core.db.transaction does.
+            await connection.execution_options(sqlite_begin="immediate")
+            async with transaction(self.sessions, on=connection) as session:
+                yield session
+            try:
+                await relay_committed(connection, self.queue, self.clock, added_events(session))
+            except Exception:
+                log.exception("outbox relay after commit failed; the relay cron will pick the rows up")
 
     async def after_commit(self) -> None:
         """Hand committed outbox rows to the queue now rather than at the next relay sweep.

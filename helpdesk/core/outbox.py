@@ -8,16 +8,17 @@ idempotent, so a row relayed twice changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, String, Table, event, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helpdesk.core.clock import Clock
 from helpdesk.core.db import Base, IntPK, transaction
-from helpdesk.core.queue import JobQueue
+from helpdesk.core.queue import JobQueue, QueuedJob, enqueue_all
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,61 @@ class OutboxEvent(Base):
     relayed_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
-def add_outbox_job(session: AsyncSession, now: datetime, job: str, *args: Any) -> None:
-    """Record that ``job(*args)`` must run once this transaction commits."""
-    session.add(OutboxEvent(job=job, args=list(args), created_at=now))
+# Where a session keeps the outbox rows it added, for :func:`relay_committed` once it has committed.
+_ADDED = "outbox_events"
+
+
+def add_outbox_job(
+    session: AsyncSession, now: datetime, job: str, *args: Any, event_id: int | None = None
+) -> OutboxEvent:
+    """Record that ``job(*args)`` must run once this transaction commits. ``event_id``: an id drawn in advance
+    (``helpdesk.core.db.next_ids``), for rows written with ``insert_now``."""
+    event = OutboxEvent(job=job, args=list(args), created_at=now)
+    if event_id is not None:
+        event.id = event_id
+    session.add(event)
+    session.info.setdefault(_ADDED, []).append(event)
+    return event
+
+
+def added_events(session: AsyncSession) -> list[OutboxEvent]:
+    """The outbox rows ``session`` wrote: through :func:`add_outbox_job` or added to it any other way (a
+    flush hook's), once each."""
+    events: list[OutboxEvent] = session.info.get(_ADDED, [])
+    return list({id(event): event for event in events}.values())
+
+
+@event.listens_for(OutboxEvent, "after_insert")
+def _note_flushed(_mapper: Any, _connection: Any, target: OutboxEvent) -> None:
+    # Rows the ORM flushed, whoever added them: relay_committed queues them right after the commit too.
+    session = Session.object_session(target)
+    if session is not None:
+        session.info.setdefault(_ADDED, []).append(target)
+
+
+async def relay_committed(
+    connection: AsyncConnection, queue: JobQueue, clock: Clock, events: Sequence[OutboxEvent]
+) -> None:
+    """Queue the jobs of these committed outbox rows, in one step, then mark the rows relayed.
+
+    The request's own rows only, on the connection it already holds: no claim query and no sweep. In this
+    order a crash in between queues a job twice at worst (the ``relay_outbox`` cron finds the row unmarked),
+    which is harmless because jobs are idempotent and their ids (``outbox-<id>``) repeat.
+    """
+    if not events:
+        return
+    await enqueue_all(queue, [QueuedJob(e.job, tuple(e.args), job_id=f"outbox-{e.id}") for e in events])
+    table = OutboxEvent.__table__
+    assert isinstance(table, Table)
+    if connection.dialect.name == "postgresql":
+        # A statement of its own needs no BEGIN and COMMIT around it: one round trip.
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+    await connection.execute(
+        update(table)
+        .where(table.c.id.in_([e.id for e in events]), table.c.relayed_at.is_(None))
+        .values(relayed_at=clock.now())
+    )
+    await connection.commit()
 
 
 async def relay_outbox(

@@ -9,18 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
 from arq.worker import Retry
 
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Awaitable[Any]]
 
-__all__ = ["ArqJobQueue", "InProcessJobQueue", "JobFunction", "JobQueue", "Retry"]
+__all__ = ["ArqJobQueue", "InProcessJobQueue", "JobFunction", "JobQueue", "QueuedJob", "Retry", "enqueue_all"]
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    job: str
+    args: tuple[Any, ...] = ()
+    job_id: str | None = None
+    defer_seconds: float | None = None
 
 
 class JobQueue(Protocol):
@@ -32,9 +45,39 @@ class JobQueue(Protocol):
     async def close(self) -> None: ...
 
 
+async def enqueue_all(queue: JobQueue, jobs: Sequence[QueuedJob]) -> None:
+    """Queue every job as ``enqueue`` does each: in one step where the queue can (arq: one round trip to
+    Redis instead of three per job), else one by one."""
+    if isinstance(queue, ArqJobQueue | InProcessJobQueue):
+        await queue.enqueue_many(jobs)
+        return
+    for queued in jobs:
+        await queue.enqueue(
+            queued.job, *queued.args, job_id=queued.job_id, defer_seconds=queued.defer_seconds
+        )
+
+
+# arq's enqueue_job for many jobs at once: each job is skipped while its job or result key exists (arq's rule
+# for a repeated job id), else stored with its expiry and added to the queue. KEYS: the queue, then per job its
+# job and result keys; ARGV per job: id, serialized job, score (run at, ms), expiry (ms).
+_ENQUEUE_MANY = """
+local queued = 0
+for n = 0, (#KEYS - 1) / 2 - 1 do
+  if redis.call('exists', KEYS[2 + 2 * n], KEYS[3 + 2 * n]) == 0 then
+    redis.call('psetex', KEYS[2 + 2 * n], ARGV[4 + 4 * n], ARGV[2 + 4 * n])
+    redis.call('zadd', KEYS[1], ARGV[3 + 4 * n], ARGV[1 + 4 * n])
+    queued = queued + 1
+  end
+end
+return queued
+"""
+
+
 class ArqJobQueue:
     def __init__(self, pool: ArqRedis) -> None:
         self._pool = pool
+        # Sent once, then called by its hash (EVALSHA).
+        self._enqueue_many_script = pool.register_script(_ENQUEUE_MANY)
 
     @classmethod
     async def connect(cls, redis_url: str) -> ArqJobQueue:
@@ -44,6 +87,23 @@ class ArqJobQueue:
         self, job: str, *args: Any, job_id: str | None = None, defer_seconds: float | None = None
     ) -> None:
         await self._pool.enqueue_job(job, *args, _job_id=job_id, _defer_by=defer_seconds)
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
+        """The jobs as arq's ``enqueue_job`` stores them, in one script call instead of three round trips
+        per job (watch, exists, multi/exec)."""
+        if not jobs:
+            return
+        pool = self._pool
+        now_ms = int(time.time() * 1000)
+        keys: list[str] = [pool.default_queue_name]
+        argv: list[Any] = []
+        for queued in jobs:
+            job_id = queued.job_id or uuid.uuid4().hex
+            defer_ms = int((queued.defer_seconds or 0) * 1000)
+            keys += [job_key_prefix + job_id, result_key_prefix + job_id]
+            payload = serialize_job(queued.job, queued.args, {}, None, now_ms, serializer=pool.job_serializer)
+            argv += [job_id, payload, now_ms + defer_ms, defer_ms + pool.expires_extra_ms]
+        await self._enqueue_many_script(keys=keys, args=argv)
 
     async def close(self) -> None:
         await self._pool.aclose()
@@ -80,6 +140,12 @@ class InProcessJobQueue:
         task = asyncio.create_task(self._run(job, args, job_id, defer_seconds or 0.0))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
+        for queued in jobs:
+            await self.enqueue(
+                queued.job, *queued.args, job_id=queued.job_id, defer_seconds=queued.defer_seconds
+            )
 
     async def _run(self, job: str, args: tuple[Any, ...], job_id: str | None, delay: float) -> None:
         function = self._functions[job]
