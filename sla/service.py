@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import ColumnElement, ScalarSelect, Table, delete, func, or_, select, text, tuple_
@@ -34,6 +34,9 @@ from sla.models import (
 )
 from sla.rules import SlaPolicy, SlaStatus
 
+if TYPE_CHECKING:
+    from sla.choice import PolicyCache
+
 
 @dataclass(frozen=True)
 class ResolvedPolicy:
@@ -47,6 +50,19 @@ class ResolvedPolicy:
     calendar_spec: dict[str, Any]
     actions: dict[str, Any]
     notify_any_hour: bool
+    # The pure-rule objects for these terms when the resolver had them at hand (``sla.choice``).
+    compiled: CompiledPolicy | None = field(default=None, compare=False, repr=False)
+
+    def compile(self) -> CompiledPolicy:
+        """The pure-rule objects: the resolver's, else compiled once per distinct terms (cached)."""
+        if self.compiled is not None:
+            return self.compiled
+        return _compile(
+            json.dumps(self.policy_spec, sort_keys=True),
+            json.dumps(self.calendar_spec, sort_keys=True),
+            json.dumps(self.actions, sort_keys=True),
+            self.notify_any_hour,
+        )
 
 
 @dataclass(frozen=True)
@@ -78,10 +94,38 @@ def _compile(policy_json: str, calendar_json: str, actions_json: str, any_hour: 
     )
 
 
+def compile_spec(
+    policy_spec: dict[str, Any], calendar_spec: dict[str, Any], actions: dict[str, Any], any_hour: bool
+) -> CompiledPolicy:
+    """The pure-rule objects for a policy's terms as stored (decoded as JSON, as ``compile_policy`` does)."""
+    calendar = calendar_from_spec(msgspec.json.decode(msgspec.json.encode(calendar_spec), type=CalendarSpec))
+    return CompiledPolicy(
+        policy=msgspec.json.decode(msgspec.json.encode(policy_spec), type=SlaPolicy),
+        calendar=calendar,
+        notification_calendar=ALWAYS_OPEN if any_hour else calendar,
+        actions=actions,
+    )
+
+
 async def resolve_policy(
-    session: AsyncSession, *, organisation_id: int | None, customer_id: int | None, at: datetime
+    session: AsyncSession,
+    *,
+    organisation_id: int | None,
+    customer_id: int | None,
+    at: datetime,
+    cache: PolicyCache | None = None,
 ) -> ResolvedPolicy:
-    """The customer's contract valid at ``at``, else the organisation's, else the default policy."""
+    """The customer's contract valid at ``at``, else the organisation's, else the default policy.
+
+    With ``cache`` (a process's ``sla.choice.PolicyCache``) one query decides, and the policy's terms are read
+    only for a version not seen before.
+    """
+    if cache is not None:
+        from sla.choice import choose_policy
+
+        return await choose_policy(
+            session, organisation_id=organisation_id, customer_id=customer_id, at=at, cache=cache
+        )
     owners = [ContractRow.customer_id == customer_id] if customer_id is not None else []
     if organisation_id is not None:
         owners.append(ContractRow.organisation_id == organisation_id)
@@ -164,19 +208,24 @@ async def resnapshot(session: AsyncSession, ticket_ids: Iterable[int]) -> dict[i
 def attach_policy(
     session: AsyncSession, ticket_id: int, resolved: ResolvedPolicy, now: datetime
 ) -> TicketSlaRow:
-    row = TicketSlaRow(
-        ticket_id=ticket_id,
-        policy_id=resolved.policy_id,
-        policy_version=resolved.policy_version,
-        contract_id=resolved.contract_id,
-        policy_spec=resolved.policy_spec,
-        calendar_spec=resolved.calendar_spec,
-        actions=resolved.actions,
-        notify_any_hour=resolved.notify_any_hour,
-        assigned_at=now,
-    )
+    row = TicketSlaRow(**policy_snapshot(ticket_id, resolved, now))
     session.add(row)
     return row
+
+
+def policy_snapshot(ticket_id: int, resolved: ResolvedPolicy, now: datetime) -> dict[str, Any]:
+    """The values of a new ticket's ``ticket_sla`` row: a frozen copy of the policy it runs under."""
+    return {
+        "ticket_id": ticket_id,
+        "policy_id": resolved.policy_id,
+        "policy_version": resolved.policy_version,
+        "contract_id": resolved.contract_id,
+        "policy_spec": resolved.policy_spec,
+        "calendar_spec": resolved.calendar_spec,
+        "actions": resolved.actions,
+        "notify_any_hour": resolved.notify_any_hour,
+        "assigned_at": now,
+    }
 
 
 async def record_targets(
@@ -191,20 +240,43 @@ async def record_targets(
     if replace:
         await session.execute(delete(TargetStateRow).where(TargetStateRow.ticket_id.in_(list(statuses))))
     session.add_all(
-        TargetStateRow(
-            ticket_id=ticket_id,
-            target=target.target.value,
-            state=target.state.value,
-            target_minutes=target.target_minutes,
-            clock_started_at=target.clock_started_at,
-            due_at=target.due_at,
-            met_at=target.met_at,
-            breached_at=target.breached_at,
-            margin_minutes=round(target.margin_minutes, 2),
-        )
+        TargetStateRow(**row)
         for ticket_id, status in statuses.items()
-        for target in status.targets
+        for row in target_rows(ticket_id, status)
     )
+
+
+def target_rows(ticket_id: int, status: SlaStatus) -> list[dict[str, Any]]:
+    """The values of the ``ticket_sla_target`` rows: each target's state."""
+    return [
+        {
+            "ticket_id": ticket_id,
+            "target": target.target.value,
+            "state": target.state.value,
+            "target_minutes": target.target_minutes,
+            "clock_started_at": target.clock_started_at,
+            "due_at": target.due_at,
+            "met_at": target.met_at,
+            "breached_at": target.breached_at,
+            "margin_minutes": round(target.margin_minutes, 2),
+        }
+        for target in status.targets
+    ]
+
+
+def step_rows(ticket_id: int, steps: Sequence[EscalationStep]) -> list[dict[str, Any]]:
+    """The values of the ``sla_scheduled_step`` rows: the steps still to notify."""
+    return [
+        {
+            "ticket_id": ticket_id,
+            "target": step.target.value,
+            "level": step.level,
+            "clock_started_at": step.clock_started_at,
+            "at": step.at,
+            "notify_at": step.notify_at,
+        }
+        for step in steps
+    ]
 
 
 FiredKey = tuple[str, str, datetime]
@@ -291,18 +363,7 @@ async def schedule_steps(
         return
     if replace:
         await session.execute(delete(ScheduledStepRow).where(ScheduledStepRow.ticket_id.in_(list(pending))))
-    rows = [
-        {
-            "ticket_id": ticket_id,
-            "target": step.target.value,
-            "level": step.level,
-            "clock_started_at": step.clock_started_at,
-            "at": step.at,
-            "notify_at": step.notify_at,
-        }
-        for ticket_id, steps in pending.items()
-        for step in steps
-    ]
+    rows = [row for ticket_id, steps in pending.items() for row in step_rows(ticket_id, steps)]
     if rows:
         table = ScheduledStepRow.__table__
         assert isinstance(table, Table)
