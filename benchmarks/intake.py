@@ -158,8 +158,34 @@ def free_port() -> int:
         return port
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants (uvicorn's worker processes), from /proc;
+    0.0 where /proc is missing. CPU per ticket does not depend on how busy the machine is, throughput does."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        return process_tree_cpu_seconds(self.pid)
+
+
 @contextlib.contextmanager
-def server(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+def server(command: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
     log = open(ROOT / f".bench-intake-{port}.log", "w+b")  # noqa: SIM115 - closed below
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
@@ -176,7 +202,7 @@ def server(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("server did not start within 30 s") from None
                 time.sleep(0.2)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:
@@ -199,10 +225,16 @@ class Run:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    server_cpu_seconds: float
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """The server's CPU time per ticket (its own work; the database's and the client's are not in it)."""
+        return self.server_cpu_seconds * 1000 / self.requests if self.requests else float("nan")
 
     def percentile(self, q: float) -> float:
         if not self.latencies_ms:
@@ -212,11 +244,11 @@ class Run:
 
 
 async def drive(
-    url: str, headers: dict[str, str], bodies: list[dict[str, Any]], concurrency: int, duration: float
+    server: Server, headers: dict[str, str], bodies: list[dict[str, Any]], concurrency: int, duration: float
 ) -> Run:
     """``concurrency`` callers, each posting one ticket after the other on its own keep-alive connection."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits, timeout=60) as client:
         latencies: list[float] = []
         counts = {"ok": 0, "errors": 0}
         first_error: list[str] = []
@@ -243,12 +275,14 @@ async def drive(
         await asyncio.gather(*(caller(i, warm_until) for i in range(concurrency)))
         measuring = True
         counts["errors"] = 0
+        cpu_before = server.cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(caller(i, started + duration) for i in range(concurrency)))
         seconds = time.perf_counter() - started
+        cpu = server.cpu_seconds() - cpu_before
     if first_error:
         print(f"  first error: {first_error[0]}", file=sys.stderr)
-    return Run(counts["ok"], counts["errors"], seconds, latencies)
+    return Run(counts["ok"], counts["errors"], seconds, latencies, cpu)
 
 
 def bodies_for(customer_ids: list[int], customer_emails: list[str], *, product: bool) -> list[dict[str, Any]]:
@@ -270,16 +304,17 @@ def bodies_for(customer_ids: list[int], customer_emails: list[str], *, product: 
 
 def measure(
     label: str,
-    url: str,
+    server: Server,
     headers: dict[str, str],
     bodies: list[dict[str, Any]],
     concurrency: int,
     duration: float,
 ) -> Run:
-    run = asyncio.run(drive(url, headers, bodies, concurrency, duration))
+    run = asyncio.run(drive(server, headers, bodies, concurrency, duration))
     print(
         f"  {label:<9} c={concurrency:<3} {run.per_second:8.1f} tickets/s   p50 {run.percentile(0.5):7.1f} ms"
-        f"   p99 {run.percentile(0.99):7.1f} ms   ({run.requests} ok, {run.errors} errors)",
+        f"   p99 {run.percentile(0.99):7.1f} ms   server CPU {run.server_cpu_ms:5.2f} ms/ticket"
+        f"   ({run.requests} ok, {run.errors} errors)",
         flush=True,
     )
     return run
@@ -356,20 +391,20 @@ def main() -> None:
         # Both servers stay up and each concurrency measures one right after the other, so that load from
         # other processes on a shared machine falls on both sides alike.
         with (
-            server(product_cmd, env, product_port) as product_url,
-            server(baseline_cmd, env, baseline_port) as baseline_url,
+            server(product_cmd, env, product_port) as product_server,
+            server(baseline_cmd, env, baseline_port) as baseline_server,
         ):
             for concurrency in args.concurrency:
                 product[concurrency] = measure(
                     "helpdesk",
-                    product_url,
+                    product_server,
                     {"Authorization": f"Bearer {token}"},
                     product_bodies,
                     concurrency,
                     args.duration,
                 )
                 baseline[concurrency] = measure(
-                    "baseline", baseline_url, {}, baseline_bodies, concurrency, args.duration
+                    "baseline", baseline_server, {}, baseline_bodies, concurrency, args.duration
                 )
 
     figures: dict[str, Any] = {"benchmark": "intake", "duration_s": args.duration, "workers": args.workers}
@@ -390,10 +425,12 @@ def main() -> None:
             "helpdesk_p50_ms": round(ours.percentile(0.5), 2),
             "helpdesk_p99_ms": round(ours.percentile(0.99), 2),
             "helpdesk_errors": ours.errors,
+            "helpdesk_server_cpu_ms": round(ours.server_cpu_ms, 2),
             "baseline_per_s": round(bare.per_second, 1),
             "baseline_p50_ms": round(bare.percentile(0.5), 2),
             "baseline_p99_ms": round(bare.percentile(0.99), 2),
             "baseline_errors": bare.errors,
+            "baseline_server_cpu_ms": round(bare.server_cpu_ms, 2),
             "ratio": round(ratio, 3),
         }
     top = max(args.concurrency)
