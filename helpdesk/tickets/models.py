@@ -12,7 +12,9 @@ class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
         Index("ix_ticket_queue_order", "status", "sla_due_at", "priority", "id"),
-        Index("ix_ticket_sla_due_at", "sla_due_at"),
+        # The queue's order across every open status (a page is read in index order, not sorted), and the
+        # "due before" ranges of the dashboard's alerts.
+        Index("ix_ticket_sla_due_order", "sla_due_at", "priority", "id"),
         # The dashboard's newest tickets of a period.
         Index("ix_ticket_created_at", "created_at"),
         # The queue's text search (ILIKE '%words%'): a trigram index on PostgreSQL (a plain one on SQLite,

@@ -1,5 +1,6 @@
-"""web pages on a million tickets: trigram index for the queue's text search (PostgreSQL), the ticket's
-creation time for the dashboard's newest tickets, and SLA clocks by when they were met or breached
+"""web pages on a million tickets: trigram index for the queue's text search (PostgreSQL), the queue's whole
+order (sla_due_at, priority, id) instead of sla_due_at alone, the ticket's creation time for the dashboard's
+newest tickets, and SLA clocks by when they were met or breached
 
 Revision ID: 0011_page_indexes
 Revises: 0007_sla_schedule
@@ -29,6 +30,8 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"subject": "gin_trgm_ops"},
     )
+    op.create_index("ix_ticket_sla_due_order", "ticket", ["sla_due_at", "priority", "id"], unique=False)
+    op.drop_index("ix_ticket_sla_due_at", table_name="ticket")
     op.create_index("ix_ticket_created_at", "ticket", ["created_at"], unique=False)
     op.create_index("ix_ticket_sla_target_met_at", "ticket_sla_target", ["met_at"], unique=False)
     op.create_index("ix_ticket_sla_target_breached_at", "ticket_sla_target", ["breached_at"], unique=False)
@@ -38,4 +41,6 @@ def downgrade() -> None:
     op.drop_index("ix_ticket_sla_target_breached_at", table_name="ticket_sla_target")
     op.drop_index("ix_ticket_sla_target_met_at", table_name="ticket_sla_target")
     op.drop_index("ix_ticket_created_at", table_name="ticket")
+    op.create_index("ix_ticket_sla_due_at", "ticket", ["sla_due_at"], unique=False)
+    op.drop_index("ix_ticket_sla_due_order", table_name="ticket")
     op.drop_index("ix_ticket_subject_trgm", table_name="ticket")
