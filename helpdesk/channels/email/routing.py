@@ -82,7 +82,7 @@ class BatchView:
 
 def decide(item: Claimed, lookups: Lookups, view: BatchView, rules: RoutingRules) -> MailDecision:
     """Decide one mail: plan its ticket writes into ``view.tickets`` and return the rest. The caller undoes
-    the plan (``TicketBatch.rollback``) when this raises, and calls :meth:`account` when it does not."""
+    the plan (``TicketBatch.rollback``) when this raises, and calls :func:`account` when it does not."""
     mail = item.mail
     refused = refusal(mail, lookups, rules.own)
     if refused is not None:
