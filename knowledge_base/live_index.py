@@ -28,7 +28,7 @@ from helpdesk.core.context import AppContext
 from helpdesk.core.transient import is_transient
 from knowledge_base.index import Article, Hit, KnowledgeIndex
 from knowledge_base.models import KbArticle, KbState
-from knowledge_base.semantic import CANDIDATES, SemanticStage, available
+from knowledge_base.semantic import SemanticStage, available
 
 log = logging.getLogger(__name__)
 
@@ -165,11 +165,11 @@ class LiveIndex:
         if self.semantic is None:
             return
         published = [row for row in rows if row.status == "published"]
-        texts = [f"{row.title}. {row.summary}\n{row.body_markdown}" for row in published]
-        vectors = await asyncio.to_thread(self.semantic.encode_articles, texts)
-        for row, vector in zip(published, vectors, strict=True):
-            if str(row.id) in self.articles:
-                self.semantic.store(str(row.id), vector)
+        articles = [(str(row.id), row.title, f"{row.summary}\n{row.body_markdown}") for row in published]
+        embeddings = await asyncio.to_thread(self.semantic.embed_articles, articles)
+        for (key, _, _), embedding in zip(articles, embeddings, strict=True):
+            if key in self.articles:
+                self.semantic.put(key, embedding)
 
     def _forget(self, key: str) -> None:
         if self.semantic is not None:
@@ -251,17 +251,18 @@ class LiveIndex:
         (they neither appear nor change the scores of those that do)."""
         await self.refresh()
         visible = self.public_ids if public_only else None
-        semantic = self.semantic
+        rerank = None
+        if self.semantic is not None:
+            vector = await asyncio.to_thread(self.semantic.encode_query, query)
+            rerank = self.semantic.reranker(vector)
         hits: list[Hit] = self.index.search(
             query,
             language=language,
-            limit=limit if semantic is None else max(limit, CANDIDATES),
+            limit=limit,
             visible=visible,
             min_confidence=min_confidence,
+            rerank=rerank,
         )
-        if semantic is not None and hits:
-            vector = await asyncio.to_thread(semantic.encode_query, query)
-            hits = semantic.fuse(vector, hits, limit)
         return [(self.articles[hit.article_id], hit.score) for hit in hits]
 
 

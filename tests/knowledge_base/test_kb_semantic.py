@@ -1,53 +1,139 @@
-"""The optional semantic stage's fusion, with a fake embedding model (the real one is an optional extra)."""
+"""The optional semantic stage with a fake embedding model (the real one is an optional extra)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from knowledge_base.index import Hit
-from knowledge_base.semantic import SemanticStage
+from knowledge_base.index import Article, KnowledgeIndex
+from knowledge_base.semantic import SemanticParams, SemanticStage, article_chunks, whole_text
 
 
 class FakeModel:
-    """Embeds a text as the unit vector of the topic words it names ("card" / "refund" / "pin")."""
+    """Embeds a text as the unit vector of the topic words it names; counts what it was asked."""
 
     TOPICS = ("card", "refund", "pin")
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.array([text.lower().count(topic) for topic in self.TOPICS], dtype=np.float32) + 0.01
         return vector / np.linalg.norm(vector)
 
-    def query(self, text: str) -> np.ndarray:
-        return self._vector(text)
+    def query(self, texts: list[str]) -> np.ndarray:
+        self.embedded += texts
+        return np.stack([self._vector(text) for text in texts])
 
     def passage(self, texts: list[str]) -> np.ndarray:
+        self.embedded += texts
         return np.stack([self._vector(text) for text in texts])
 
 
-def stage(weight: float = 0.5) -> SemanticStage:
-    semantic = SemanticStage(FakeModel(), weight=weight)
-    for article_id, text in (("a", "card card"), ("b", "refund refund"), ("c", "pin")):
-        [vector] = semantic.encode_articles([text])
-        semantic.store(article_id, vector)
+ARTICLES = [
+    Article("a", "Card delivery", "When does my card arrive. The card is on its way."),
+    Article("b", "Refunds", "Where is my refund. A refund takes five days."),
+    Article("c", "Change your PIN", "How do I change my pin. The pin is changed at any ATM."),
+]
+
+
+def stage(params: SemanticParams | None = None) -> SemanticStage:
+    semantic = SemanticStage(FakeModel(), params=params)
+    triples = [(a.id, a.title, a.body) for a in ARTICLES]
+    for (article_id, _, _), embedding in zip(triples, semantic.embed_articles(triples), strict=True):
+        semantic.put(article_id, embedding)
     return semantic
 
 
-def test_semantic_similarity_reorders_the_lexical_candidates() -> None:
-    hits = [Hit("a", 1.0), Hit("b", 0.9), Hit("c", 0.2)]
-    fused = stage().fuse(stage().encode_query("where is my refund"), hits, limit=3)
-    assert [hit.article_id for hit in fused] == ["b", "a", "c"]
-    assert all(0.0 <= hit.score <= 1.0 for hit in fused)
+@pytest.mark.parametrize(
+    ("title", "body", "limit", "expected"),
+    [
+        (
+            "Refunds",
+            "Where is my refund? It takes five days.",
+            64,
+            ["Refunds", "Where is my refund?", "It takes five days."],
+        ),
+        ("Refunds", "", 64, ["Refunds"]),
+        (
+            "Refunds",
+            "Where is my refund now.  Where   is my refund now.",
+            64,
+            ["Refunds", "Where is my refund now."],
+        ),
+        ("Refunds", "One two three. Four five six. Seven eight nine.", 2, ["Refunds", "One two three."]),
+    ],
+)
+def test_an_article_is_chunked_into_its_title_and_sentences_without_repeats(
+    title: str, body: str, limit: int, expected: list[str]
+) -> None:
+    assert article_chunks(title, body, limit) == expected
 
 
-def test_weight_zero_keeps_the_lexical_order_and_the_limit_applies() -> None:
-    hits = [Hit("a", 1.0), Hit("b", 0.9), Hit("c", 0.2)]
-    fused = stage(weight=0.0).fuse(stage().encode_query("refund"), hits, limit=2)
-    assert [hit.article_id for hit in fused] == ["a", "b"]
+def test_the_whole_text_is_the_title_then_the_body() -> None:
+    assert whole_text(" Refunds ", "Where is it?\n") == "Refunds. Where is it?"
+    assert whole_text("Refunds", "  ") == "Refunds"
 
 
-def test_an_article_not_embedded_yet_keeps_its_lexical_score_and_nothing_in_gives_nothing_out() -> None:
+def test_embedding_an_article_again_embeds_only_the_texts_that_changed() -> None:
     semantic = stage()
-    semantic.forget("c")
-    fused = semantic.fuse(semantic.encode_query("pin"), [Hit("c", 1.0), Hit("a", 0.5)], limit=5)
-    assert fused[0] == Hit("c", 1.0)
-    assert semantic.fuse(semantic.encode_query("pin"), [], limit=5) == []
+    model = semantic.model
+    assert isinstance(model, FakeModel)
+    model.embedded.clear()
+    [edited] = semantic.embed_articles([("b", "Refunds", "Where is my refund. Refunds reach the card.")])
+    assert model.embedded == [
+        "Refunds. Where is my refund. Refunds reach the card.",
+        "Refunds reach the card.",
+    ]
+    assert edited.chunk_texts == ("Refunds", "Where is my refund.", "Refunds reach the card.")
+    model.embedded.clear()
+    semantic.embed_articles([("b", "Refunds", "Where is my refund. A refund takes five days.")])
+    assert model.embedded == []
+
+
+def test_the_same_sentence_in_two_new_articles_is_embedded_once() -> None:
+    semantic = SemanticStage(FakeModel())
+    semantic.embed_articles([("x", "Cards", "Call us."), ("y", "Refunds", "Call us.")])
+    model = semantic.model
+    assert isinstance(model, FakeModel)
+    assert model.embedded.count("Call us.") == 1
+
+
+def test_the_semantic_stage_reorders_what_the_lexical_ranking_found() -> None:
+    index = KnowledgeIndex.build(ARTICLES)
+    semantic = stage(SemanticParams(weights=(0.2, 0.3, 0.3, 0.2)))
+    query = "when does my card arrive, nonrefundable nonrefundable"
+    lexical = [hit.article_id for hit in index.search(query, min_confidence=0.0)]
+    reranked = index.search(query, min_confidence=0.0, rerank=semantic.reranker(semantic.encode_query(query)))
+    assert lexical[0] == "a"
+    assert reranked[0].article_id == "b"
+    assert all(0.0 <= hit.score <= 1.0 for hit in reranked)
+
+
+def test_a_near_paraphrase_of_a_chunk_is_confident_without_shared_words() -> None:
+    index = KnowledgeIndex.build(ARTICLES)
+    semantic = stage(SemanticParams(confident_cosine=0.95))
+    # No index term, character 4-gram or title in common with any article: no lexical evidence.
+    query = "spinning"
+    assert index.search(query) == []
+    hits = index.search(query, rerank=semantic.reranker(semantic.encode_query(query)))
+    assert [hit.article_id for hit in hits][:1] == ["c"]
+
+
+def test_below_the_cosine_bar_the_lexical_cut_off_still_decides() -> None:
+    index = KnowledgeIndex.build(ARTICLES)
+    semantic = stage(SemanticParams(confident_cosine=1.01))
+    query = "spinning"
+    assert index.search(query, rerank=semantic.reranker(semantic.encode_query(query))) == []
+
+
+def test_a_stage_without_embeddings_leaves_the_lexical_ranking_alone() -> None:
+    index = KnowledgeIndex.build(ARTICLES)
+    semantic = SemanticStage(FakeModel())
+    query = "card arrive"
+    plain = index.search(query, min_confidence=0.0)
+    assert (
+        index.search(query, min_confidence=0.0, rerank=semantic.reranker(semantic.encode_query(query)))
+        == plain
+    )
+    semantic.forget("a")  # nothing held: no error
