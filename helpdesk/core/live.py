@@ -33,11 +33,18 @@ async def announce(runtime: Any, kind: str, ticket_ids: Iterable[int], *, level:
     try:
         publisher: Callable[[bytes, str], None] | None = runtime.extras.get(PUBLISHER_KEY)
         redis = getattr(runtime, "redis", None)
-        for ticket_id in dict.fromkeys(ticket_ids):
-            data = msgspec.json.encode(TicketEvent(kind=kind, ticket_id=ticket_id, level=level))
-            if publisher is not None:
+        events = [
+            msgspec.json.encode(TicketEvent(kind=kind, ticket_id=ticket_id, level=level))
+            for ticket_id in dict.fromkeys(ticket_ids)
+        ]
+        if publisher is not None:
+            for data in events:
                 publisher(data, TICKETS_CHANNEL)
-            elif redis is not None:
-                await redis.publish(TICKETS_CHANNEL, data)
+        elif redis is not None and events:
+            # One round trip for a batch's events (a mail batch announces a hundred tickets at once).
+            async with redis.pipeline(transaction=False) as pipe:
+                for data in events:
+                    pipe.publish(TICKETS_CHANNEL, data)
+                await pipe.execute()
     except Exception:
         log.exception("could not publish a live %s event", kind)
