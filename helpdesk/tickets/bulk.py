@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.accounts.security import new_token
-from helpdesk.core.outbox import OutboxEvent
+from helpdesk.core.outbox import add_outbox_job
 from helpdesk.core.principal import Principal
 from helpdesk.notifications.models import OutgoingMail
 from helpdesk.notifications.rendering import render_mail
@@ -295,13 +295,8 @@ async def _write_jobs(
             strict=True,
         )
     )
-    jobs: list[dict[str, Any]] = []
+    # Through add_outbox_job, so that a transaction of Runtime.transaction() queues them once it commits.
     for ticket in requested:
         if ticket.key in mail_ids:
-            jobs.append(
-                {"job": SEND_JOB, "args": [mail_ids[ticket.key]], "created_at": now, "relayed_at": None}
-            )
-        jobs.append(
-            {"job": SUGGEST_JOB, "args": [ticket_ids[ticket.key]], "created_at": now, "relayed_at": None}
-        )
-    await _insert(session, _table(OutboxEvent), jobs)
+            add_outbox_job(session, now, SEND_JOB, mail_ids[ticket.key])
+        add_outbox_job(session, now, SUGGEST_JOB, ticket_ids[ticket.key])

@@ -53,12 +53,12 @@ class PerMailProcessor:
 
     async def process(self, batch: Sequence[Claimed], announce: dict[str, list[int]]) -> dict[int, str]:
         """Process claimed mails in one transaction, a savepoint each; should that transaction fail, each
-        mail alone. Returns each mail's outcome; the caller relays the outbox and announces."""
+        mail alone. Returns each mail's outcome; the caller announces the tickets."""
         for item in batch:
             item.complete()
         outcomes: dict[int, str] = {}
         try:
-            async with transaction(self.runtime.sessions) as session:
+            async with self.runtime.transaction() as session:  # queues the mail's jobs once committed
                 now = self.runtime.clock.now()
                 mails = [item.mail for item in batch]
                 lookups = await load_lookups(session, mails, self.runtime.settings, self.own, now)

@@ -71,12 +71,10 @@ class MailService:
         if len(raw) > limit:
             raise TooLarge(f"the message is {len(raw)} bytes; the limit is {limit} bytes", field="message")
         now = self.runtime.clock.now()
-        async with transaction(self.runtime.sessions) as session:
+        async with self.runtime.transaction() as session:  # queues the processing job once committed
             stored = await store_raw(session, now, raw, source, mailbox=mailbox)
             if stored.created and enqueue:
                 add_outbox_job(session, now, PROCESS_JOB, stored.id)
-        if stored.created and enqueue:
-            await self.runtime.after_commit()
         return stored
 
     async def process(self, inbound_id: int) -> str:
@@ -120,7 +118,6 @@ class MailService:
         outcomes.update(written)
         if left:
             outcomes.update(await self.one_by_one.process(left, announce))
-        await self.runtime.after_commit()
         for event, ticket_ids in announce.items():
             if ticket_ids:
                 await live.announce(self.runtime, event, ticket_ids)
@@ -141,7 +138,8 @@ class MailService:
             over_auto_cap_note=over_auto_cap_note(self.runtime),
         )
         left: list[Claimed] = []
-        async with transaction(self.runtime.sessions) as session:
+        # Runtime.transaction queues the jobs of the batch's outbox rows once it has committed.
+        async with self.runtime.transaction() as session:
             now = self.runtime.clock.now()
             pending = await lock_pending(session, [item.inbound_id for item in batch])
             items = [item for item in batch if item.inbound_id in pending]
