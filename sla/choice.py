@@ -19,7 +19,7 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 
 from sla.defaults import DEFAULT_ACTIONS, DEFAULT_CALENDAR, DEFAULT_POLICY
 from sla.models import CalendarRow, ContractRow, PolicyRow
-from sla.service import CompiledPolicy, ResolvedPolicy, compile_spec
+from sla.terms import CompiledPolicy, ResolvedPolicy, compile_spec
 
 _IdColumn = (
     ColumnElement[int] | ColumnElement[int | None] | QueryableAttribute[int] | QueryableAttribute[int | None]

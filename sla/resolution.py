@@ -1,60 +1,33 @@
-"""The policy for new tickets of many customers at once: :func:`sla.service.resolve_policy` for a batch.
+"""The policy for new tickets: of many customers at once (:func:`resolve_policies`) or of one
+(:func:`resolve_policy`).
 
 A batch of inbound mail opens tickets for dozens of customers; asking once per customer costs three or four
 queries each. Here the contracts of every owner, their policies (with the default) and the calendars are
-three queries for the whole batch, and :func:`choose_contract` applies the same rule in Python: the
-customer's contract valid at ``at``, else the organisation's (the newest among equals), else the default
-policy, else the built-in one.
+three queries for the whole batch, and ``sla.contract_rule`` decides: the customer's contract valid at
+``at``, else the organisation's (the newest among equals), else the default policy, else the built-in one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sla.contract_rule import Owner, choose_contract, chosen_policy_id
 from sla.defaults import DEFAULT_ACTIONS, DEFAULT_CALENDAR, DEFAULT_POLICY
 from sla.models import CalendarRow, ContractRow, PolicyRow
-from sla.service import ResolvedPolicy
+from sla.terms import ResolvedPolicy
 
-# (organisation id, customer id) of the customer a new ticket is for.
-Owner = tuple[int | None, int | None]
+if TYPE_CHECKING:
+    from sla.choice import PolicyCache
+
+# Owner and choose_contract are imported from here by the batch intake.
+__all__ = ["Owner", "choose_contract", "resolve_policies", "resolve_policy"]
 
 _BUILT_IN = ResolvedPolicy(None, 0, None, 0, DEFAULT_POLICY, DEFAULT_CALENDAR, DEFAULT_ACTIONS, False)
-
-
-class ContractLike(Protocol):
-    @property
-    def customer_id(self) -> int | None: ...
-    @property
-    def organisation_id(self) -> int | None: ...
-    @property
-    def valid_from(self) -> datetime: ...
-    @property
-    def valid_to(self) -> datetime | None: ...
-
-
-C = TypeVar("C", bound=ContractLike)
-
-
-def choose_contract(contracts: Sequence[C], owner: Owner, at: datetime) -> C | None:
-    """The contract that decides ``owner``'s policy at ``at``: one naming the customer beats one found
-    through the organisation; the latest ``valid_from`` wins among equals. Pure."""
-    organisation_id, customer_id = owner
-    matching = [
-        contract
-        for contract in contracts
-        if ((customer_id is not None and contract.customer_id == customer_id)
-            or (organisation_id is not None and contract.organisation_id == organisation_id))
-        and contract.valid_from <= at
-        and (contract.valid_to is None or contract.valid_to > at)
-    ]  # fmt: skip
-    if not matching:
-        return None
-    return min(matching, key=lambda c: (c.customer_id is None, -c.valid_from.timestamp()))
 
 
 async def resolve_policies(
@@ -99,9 +72,8 @@ async def resolve_policies(
     }
     resolved: dict[Owner, ResolvedPolicy] = {}
     for owner, contract in chosen.items():
-        policy = policies.get(contract.policy_id) if contract is not None else None
-        if policy is None:
-            policy = default
+        policy_id = chosen_policy_id(contract, default.id if default is not None else None)
+        policy = policies.get(policy_id) if policy_id is not None else None
         if policy is None:
             resolved[owner] = _BUILT_IN
             continue
@@ -116,3 +88,26 @@ async def resolve_policies(
             notify_any_hour=policy.notify_any_hour,
         )
     return resolved
+
+
+async def resolve_policy(
+    session: AsyncSession,
+    *,
+    organisation_id: int | None,
+    customer_id: int | None,
+    at: datetime,
+    cache: PolicyCache | None = None,
+) -> ResolvedPolicy:
+    """One owner's policy for a ticket opened at ``at``: the batch of one.
+
+    With ``cache`` (a process's ``sla.choice.PolicyCache``) one query decides, and the policy's terms are read
+    only for a version not seen before.
+    """
+    if cache is not None:
+        from sla.choice import choose_policy
+
+        return await choose_policy(
+            session, organisation_id=organisation_id, customer_id=customer_id, at=at, cache=cache
+        )
+    owner = (organisation_id, customer_id)
+    return (await resolve_policies(session, [owner], at))[owner]

@@ -1,166 +1,38 @@
-"""The per-ticket SLA bookkeeping the ticket service and the sweep call (administration is in ``sla.admin``).
+"""The per-ticket SLA bookkeeping the ticket service and the sweep call (administration is in ``sla.admin``;
+which policy a new ticket gets is in ``sla.resolution``, its terms in ``sla.terms``).
 
 The ticket service owns the transaction; the functions taking a ``session`` run inside it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import msgspec
-from sqlalchemy import ColumnElement, ScalarSelect, Table, delete, func, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, ScalarSelect, Table, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from helpdesk.core.errors import NotFound
-from sla.calendar import ALWAYS_OPEN, BusinessCalendar, CalendarSpec, calendar_from_spec
-from sla.defaults import DEFAULT_ACTIONS, DEFAULT_CALENDAR, DEFAULT_POLICY
 from sla.escalation import EscalationStep
 from sla.models import (
     CalendarRow,
-    ContractRow,
     EscalationFiredRow,
     PolicyRow,
     ScheduledStepRow,
     TargetStateRow,
     TicketSlaRow,
 )
-from sla.rules import SlaPolicy, SlaStatus
+from sla.resolution import resolve_policy
+from sla.rules import SlaStatus
+from sla.terms import CompiledPolicy, ResolvedPolicy, compile_policy, compile_spec
 
-if TYPE_CHECKING:
-    from sla.choice import PolicyCache
-
-
-@dataclass(frozen=True)
-class ResolvedPolicy:
-    """The policy that applies to a new ticket, and the contract that chose it (if any)."""
-
-    policy_id: int | None
-    policy_version: int
-    contract_id: int | None
-    tier: int
-    policy_spec: dict[str, Any]
-    calendar_spec: dict[str, Any]
-    actions: dict[str, Any]
-    notify_any_hour: bool
-    # The pure-rule objects for these terms when the resolver had them at hand (``sla.choice``).
-    compiled: CompiledPolicy | None = field(default=None, compare=False, repr=False)
-
-    def compile(self) -> CompiledPolicy:
-        """The pure-rule objects: the resolver's, else compiled once per distinct terms (cached)."""
-        if self.compiled is not None:
-            return self.compiled
-        return _compile(
-            json.dumps(self.policy_spec, sort_keys=True),
-            json.dumps(self.calendar_spec, sort_keys=True),
-            json.dumps(self.actions, sort_keys=True),
-            self.notify_any_hour,
-        )
-
-
-@dataclass(frozen=True)
-class CompiledPolicy:
-    policy: SlaPolicy
-    calendar: BusinessCalendar
-    notification_calendar: BusinessCalendar
-    actions: dict[str, list[dict[str, Any]]]
-
-
-def compile_policy(sla: TicketSlaRow) -> CompiledPolicy:
-    """The pure-rule objects for a ticket's snapshot (cached: many tickets share one snapshot)."""
-    return _compile(
-        json.dumps(sla.policy_spec, sort_keys=True),
-        json.dumps(sla.calendar_spec, sort_keys=True),
-        json.dumps(sla.actions, sort_keys=True),
-        sla.notify_any_hour,
-    )
-
-
-@lru_cache(maxsize=256)
-def _compile(policy_json: str, calendar_json: str, actions_json: str, any_hour: bool) -> CompiledPolicy:
-    calendar = calendar_from_spec(msgspec.json.decode(calendar_json, type=CalendarSpec))
-    return CompiledPolicy(
-        policy=msgspec.json.decode(policy_json, type=SlaPolicy),
-        calendar=calendar,
-        notification_calendar=ALWAYS_OPEN if any_hour else calendar,
-        actions=json.loads(actions_json),
-    )
-
-
-def compile_spec(
-    policy_spec: dict[str, Any], calendar_spec: dict[str, Any], actions: dict[str, Any], any_hour: bool
-) -> CompiledPolicy:
-    """The pure-rule objects for a policy's terms as stored (decoded as JSON, as ``compile_policy`` does)."""
-    calendar = calendar_from_spec(msgspec.json.decode(msgspec.json.encode(calendar_spec), type=CalendarSpec))
-    return CompiledPolicy(
-        policy=msgspec.json.decode(msgspec.json.encode(policy_spec), type=SlaPolicy),
-        calendar=calendar,
-        notification_calendar=ALWAYS_OPEN if any_hour else calendar,
-        actions=actions,
-    )
-
-
-async def resolve_policy(
-    session: AsyncSession,
-    *,
-    organisation_id: int | None,
-    customer_id: int | None,
-    at: datetime,
-    cache: PolicyCache | None = None,
-) -> ResolvedPolicy:
-    """The customer's contract valid at ``at``, else the organisation's, else the default policy.
-
-    With ``cache`` (a process's ``sla.choice.PolicyCache``) one query decides, and the policy's terms are read
-    only for a version not seen before.
-    """
-    if cache is not None:
-        from sla.choice import choose_policy
-
-        return await choose_policy(
-            session, organisation_id=organisation_id, customer_id=customer_id, at=at, cache=cache
-        )
-    owners = [ContractRow.customer_id == customer_id] if customer_id is not None else []
-    if organisation_id is not None:
-        owners.append(ContractRow.organisation_id == organisation_id)
-    contract = None
-    if owners:
-        contract = await session.scalar(
-            select(ContractRow)
-            .where(
-                or_(*owners),
-                ContractRow.valid_from <= at,
-                or_(ContractRow.valid_to.is_(None), ContractRow.valid_to > at),
-            )
-            # A contract of the customer beats one of the organisation; the newest wins among equals.
-            .order_by(ContractRow.customer_id.is_(None), ContractRow.valid_from.desc())
-            .limit(1)
-        )
-    policy = None
-    if contract is not None:
-        policy = await session.get(PolicyRow, contract.policy_id)
-    if policy is None:
-        policy = await session.scalar(select(PolicyRow).where(PolicyRow.is_default.is_(True)).limit(1))
-    if policy is None:
-        return ResolvedPolicy(None, 0, None, 0, DEFAULT_POLICY, DEFAULT_CALENDAR, DEFAULT_ACTIONS, False)
-    calendar = await session.get(CalendarRow, policy.calendar_id)
-    assert calendar is not None
-    return ResolvedPolicy(
-        policy_id=policy.id,
-        policy_version=policy.version,
-        contract_id=contract.id if contract is not None else None,
-        tier=contract.tier if contract is not None else 0,
-        policy_spec=policy.spec,
-        calendar_spec=calendar.spec,
-        actions=policy.actions,
-        notify_any_hour=policy.notify_any_hour,
-    )
+# Moved out, still importable from here: the ticket service and the sweep import them from this module.
+__all__ = ["CompiledPolicy", "ResolvedPolicy", "compile_policy", "compile_spec", "resolve_policy"]
 
 
 async def load_snapshots(session: AsyncSession, ticket_ids: Iterable[int]) -> dict[int, TicketSlaRow]:

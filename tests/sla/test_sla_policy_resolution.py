@@ -8,9 +8,10 @@ from typing import NamedTuple
 import pytest
 
 from helpdesk.customers.models import Customer, Organisation
+from sla.contract_rule import choose_contract
 from sla.defaults import DEFAULT_POLICY
 from sla.models import CalendarRow, ContractRow, PolicyRow
-from sla.resolution import choose_contract, resolve_policies
+from sla.resolution import resolve_policies
 from sla.service import resolve_policy
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
