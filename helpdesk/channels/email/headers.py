@@ -71,7 +71,7 @@ def decode_bytes(
 def _undo_surrogates(value: str, fallback_charsets: Sequence[str]) -> str:
     # The stdlib parser smuggles raw 8-bit header bytes through as lone surrogates; recover them as bytes
     # and decode them the way the sender most likely meant.
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):
         return value
     raw = value.encode("utf-8", errors="surrogateescape")
     return decode_bytes(raw, None, fallback_charsets)[0]

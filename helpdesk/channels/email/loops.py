@@ -67,7 +67,7 @@ class BounceReport(msgspec.Struct, frozen=True):
 def header_values(headers: HeaderList, name: str) -> list[str]:
     """All values of header ``name`` (case-insensitive), in order."""
     wanted = name.lower()
-    return [value for key, value in headers if key.lower() == wanted]
+    return [value for key, value in headers if key == name or key.lower() == wanted]
 
 
 def first_header(headers: HeaderList, name: str) -> str:

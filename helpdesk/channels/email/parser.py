@@ -115,6 +115,8 @@ def _refusal(raw: bytes) -> str | None:
 
 def _split_address_list(value: str) -> list[str]:
     # Split on commas (and the semicolons Outlook users type) outside quotes, angle brackets and comments.
+    if "," not in value and ";" not in value:
+        return [value]
     items: list[str] = []
     current: list[str] = []
     quoted, angle, comment = False, 0, 0
