@@ -83,7 +83,7 @@ class ReportService:
         self, filters: ReportFilters, periods: list[tuple[datetime, datetime]]
     ) -> list[ComplianceReport]:
         """``compliance`` of consecutive periods (the dashboard's days or weeks) in one query. A clock counts in
-        the period it finished in: when it was met, or when it breached if it was never met; each of the two
+        the period it finished in: when it was met (on time or late), or when it breached if it was never met; each of the two
         is read through the index on its own column (a million clocks are not scanned)."""
         since, until = periods[0][0], periods[-1][1]
         _check_period(msgspec.structs.replace(filters, since=since, until=until))
@@ -91,7 +91,8 @@ class ReportService:
         met = select(
             state.target,
             state.met_at.label("finished_at"),
-            literal(1, Integer).label("met"),
+            # Met after its deadline is a breach (its state says so), counted when it finished.
+            case((state.state == TargetState.MET, 1), else_=0).label("met"),
             state.margin_minutes.label("margin"),
         ).where(state.met_at >= since, state.met_at < until)
         breached = select(state.target, state.breached_at, literal(0, Integer), state.margin_minutes).where(

@@ -100,3 +100,22 @@ async def test_an_inverted_period_is_rejected_naming_the_field(client, manager):
     )
     assert response.status_code == 422
     assert response.json()["field"] == "until"
+
+
+async def test_a_first_response_sent_after_its_deadline_counts_as_breached_not_met(  # type: ignore[no-untyped-def]
+    client, manager, agent, clock, history
+):
+    _, ignored = history
+    clock.set(at("2027-03-02T10:00:00"))  # answered, but a day late
+    reply = await client.post(
+        f"/api/v1/tickets/{ignored['id']}/messages",
+        json={"body": "Sorry for the wait"},
+        headers=agent.headers,
+    )
+    assert reply.status_code == 201, reply.text
+    response = await client.get(
+        "/api/v1/reports/sla/compliance?since=2027-03-01T00:00:00Z&until=2027-03-03T00:00:00Z",
+        headers=manager.headers,
+    )
+    first = next(t for t in response.json()["targets"] if t["target"] == "first_response")
+    assert (first["met"], first["breached"], first["compliance_percent"]) == (1, 1, 50.0)
