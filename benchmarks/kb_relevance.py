@@ -15,7 +15,8 @@ and p50/p95 latency per query. With ``--semantic`` the product row includes the 
 index: importing 100,000 articles into SQLite would measure SQLite).
 Ranking figures are measured with the confidence cut-off off (``min_confidence=0``); the cut-off is
 reported separately as the share of queries that get a suggestion, the top-1 precision among those,
-and the share of fixed off-topic questions (``kb_fitting.JUNK_QUESTIONS``) that wrongly get one.
+and the share of fixed off-topic questions (``kb_fitting.OFF_TOPIC_PROBES``, never used to fit) that
+wrongly get one.
 ``--synthetic N`` adds N generated articles (fixed seed) as distractors and measures latency at that
 size. ``--fit`` searches the lexical stage weights (``RankingParams``), ``--fit --semantic`` the
 semantic fusion weights and confidence bar (``SemanticParams``), on sentences held out of the
@@ -39,7 +40,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kb_fitting import JUNK_QUESTIONS, Query, fit_lexical, fit_semantic
+from kb_fitting import OFF_TOPIC_PROBES, Query, fit_lexical, fit_semantic
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
@@ -131,18 +132,18 @@ def fuzzy_baseline(articles: Sequence[Article]) -> Ranker:
 
 def cut_off_figures(search: Search, queries: Sequence[Query]) -> dict[str, float]:
     """With the ranker's own confidence cut-off: the share of queries that get a suggestion, the top-1
-    precision among those, and the share of ``JUNK_QUESTIONS`` that (wrongly) get one."""
+    precision among those, and the share of ``OFF_TOPIC_PROBES`` that (wrongly) get one."""
     suggested = correct = 0
     for text, expected, language in queries:
         found = search(text, language, None)
         if found:
             suggested += 1
             correct += found[0] in expected
-    junk = sum(bool(search(text, None, None)) for text in JUNK_QUESTIONS)
+    junk = sum(bool(search(text, None, None)) for text in OFF_TOPIC_PROBES)
     return {
         "suggested": round(suggested / max(len(queries), 1), 4),
         "suggested_top1_precision": round(correct / max(suggested, 1), 4),
-        "junk_suggested": round(junk / len(JUNK_QUESTIONS), 4),
+        "junk_suggested": round(junk / len(OFF_TOPIC_PROBES), 4),
     }
 
 
@@ -273,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"confidence cut-off ({'product' if product else 'pure'} path): suggests for {cut_off['suggested']:.1%}"
         f" of queries, top-1 right in {cut_off['suggested_top1_precision']:.1%} of those;"
-        f" suggests for {cut_off['junk_suggested']:.0%} of {len(JUNK_QUESTIONS)} off-topic questions"
+        f" suggests for {cut_off['junk_suggested']:.0%} of {len(OFF_TOPIC_PROBES)} off-topic questions"
     )
     summary: dict[str, float | int | str | bool] = {
         **ours,

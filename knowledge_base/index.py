@@ -49,8 +49,8 @@ from knowledge_base.ranking import (
 
 Visibility = Callable[[str], bool] | Collection[str] | None
 # A later stage (the optional semantic one) that re-scores the candidates of one query: it receives their
-# article ids and fused lexical scores and returns their final scores and an extra confidence in [0, 1].
-Reranker = Callable[[Sequence[str], FloatArray], tuple[FloatArray, FloatArray]]
+# article ids, fused lexical scores and lexical confidence, and returns their final scores and confidence.
+Reranker = Callable[[Sequence[str], FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 Progress = Callable[[int], None]
 
 
@@ -213,9 +213,9 @@ class KnowledgeIndex:
         never returned and do not influence the scores of those that are. Guarantees: every hit's
         confidence is at least ``min_confidence`` (default ``params.min_confidence``), so an empty
         list means "nothing relevant enough"; scores lie in (0, 1] and do not increase down the list.
-        ``rerank`` replaces the lexical scores of the candidates by its own and may raise their
-        confidence (the boost and the cut-off still apply); then a candidate without any lexical match
-        can be a hit, and a candidate with one may score 0.
+        ``rerank`` replaces the lexical scores and confidence of the candidates by its own (the boost
+        and the cut-off still apply); then a candidate without any lexical match can be a hit, and a
+        candidate with one may score 0.
         """
         threshold = self.params.min_confidence if min_confidence is None else min_confidence
         terms = analyze(query)
@@ -255,8 +255,7 @@ class KnowledgeIndex:
         )
         lexical = fused
         if rerank is not None:
-            fused, extra_confidence = rerank([self._slot_ids[s] or "" for s in candidates], lexical)
-            confidence = np.maximum(confidence, extra_confidence)
+            fused, confidence = rerank([self._slot_ids[s] or "" for s in candidates], lexical, confidence)
         if self._boost:
             fused *= np.array([self._boost.get(self._slot_ids[s] or "", 1.0) for s in candidates])
         final = fused

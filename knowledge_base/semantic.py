@@ -13,13 +13,18 @@ chunk, whitened prototype).
 
 Fusion: the lexical index computes its score for every candidate and hands the candidates to
 ``SemanticStage.reranker``; the four stages (lexical, whole, best chunk, prototype) are min-max scaled
-over the candidates and summed with ``SemanticParams.weights``. The weights were fitted on sentences
-held out of the articles' own bodies (``benchmarks/kb_relevance.py --fit --semantic``), never on query
-files.
+over the candidates and summed with ``SemanticParams.weights``, fitted on sentences held out of the
+articles' own bodies (``benchmarks/kb_relevance.py --fit --semantic``), never on query files. In a
+base of up to ``RankingParams.fuzzy_scan_limit`` articles every visible article is a candidate, so the
+stage can find an article that shares no word with the query; above that, it re-orders the lexical
+candidates.
 
-Confidence: a candidate is confident if the lexical rule says so (it contains the query's informative
-words) or if the query is nearly a paraphrase of one of its chunks (cosine ≥ ``confident_cosine``).
-The cosine bar sits above what off-topic questions reach, so junk still gets no suggestion.
+Confidence, on the cosine of the query to a candidate's best chunk: the lexical rule (the candidate
+contains the query's informative words) counts only if that cosine reaches ``off_topic_cosine``, a bar
+that almost every held-out article sentence clears and most off-topic questions that share a word
+with an article do not ("what's the weather tomorrow" and a transfer "tomorrow"); and a query that is
+nearly a paraphrase of a chunk (``confident_cosine``, above every off-topic question tried) is
+confident without shared words.
 """
 
 from __future__ import annotations
@@ -49,10 +54,13 @@ class EmbeddingModel(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SemanticParams:
-    """Fusion weights in stage order (lexical, whole text, best chunk, prototype) and the cosine to a
-    chunk above which a candidate is confident without lexical evidence."""
+    """Fusion weights in stage order (lexical, whole text, best chunk, prototype) and the two cosine
+    bars of the confidence, both on a candidate's best chunk: below ``off_topic_cosine`` it is never
+    confident (whatever words it shares with the query), at or above ``confident_cosine`` it always is.
+    """
 
     weights: tuple[float, float, float, float] = (0.25, 0.25, 0.25, 0.25)
+    off_topic_cosine: float = 0.83
     confident_cosine: float = 0.95
 
 
@@ -150,16 +158,20 @@ class SemanticStage:
             self.vectors.remove(article_id)
 
     def reranker(self, query_vector: Float32Array) -> Reranker:
-        """The fusion for one query, for ``KnowledgeIndex.search(rerank=...)``: given the candidates and
-        their lexical scores, their fused scores in [0, 1] and their semantic confidence (0 or 1)."""
+        """The fusion for one query, for ``KnowledgeIndex.search(rerank=...)``: given the candidates with
+        their lexical scores and confidence, their fused scores in [0, 1] and their confidence."""
         params = self.params
 
-        def rerank(article_ids: Sequence[str], lexical: FloatArray) -> tuple[FloatArray, FloatArray]:
+        def rerank(
+            article_ids: Sequence[str], lexical: FloatArray, lexical_confidence: FloatArray
+        ) -> tuple[FloatArray, FloatArray]:
             if self.vectors is None or not len(self.vectors):
-                return lexical, np.zeros_like(lexical)
+                return lexical, lexical_confidence
             semantic = self.vectors.scores(query_vector, article_ids)
             fused = fuse_min_max(np.vstack([lexical[None, :], semantic]), params.weights)
-            confident = (semantic[1] >= params.confident_cosine).astype(np.float64)
-            return fused, confident
+            best_chunk = semantic[1]
+            confidence = np.where(best_chunk >= params.off_topic_cosine, lexical_confidence, 0.0)
+            confidence = np.maximum(confidence, np.where(best_chunk >= params.confident_cosine, 1.0, 0.0))
+            return fused, confidence
 
         return rerank

@@ -127,6 +127,18 @@ def test_below_the_cosine_bar_the_lexical_cut_off_still_decides() -> None:
     assert index.search(query, rerank=semantic.reranker(semantic.encode_query(query))) == []
 
 
+@pytest.mark.parametrize(("off_topic_cosine", "suggested"), [(0.0, ["a"]), (1.01, [])])
+def test_shared_words_count_only_when_the_query_is_not_off_topic(
+    off_topic_cosine: float, suggested: list[str]
+) -> None:
+    index = KnowledgeIndex.build(ARTICLES)
+    semantic = stage(SemanticParams(off_topic_cosine=off_topic_cosine, confident_cosine=1.01))
+    query = "card arrive"
+    assert [hit.article_id for hit in index.search(query)] == ["a"]
+    reranker = semantic.reranker(semantic.encode_query(query))
+    assert [hit.article_id for hit in index.search(query, rerank=reranker)] == suggested
+
+
 def test_a_stage_without_embeddings_leaves_the_lexical_ranking_alone() -> None:
     index = KnowledgeIndex.build(ARTICLES)
     semantic = SemanticStage(FakeModel())

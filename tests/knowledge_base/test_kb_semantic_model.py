@@ -20,6 +20,11 @@ ARTICLES = [
     Article("pin", "Change PIN", "How do I change my PIN? Can I pick a new PIN at a cash machine?"),
     Article("exchange", "Exchange rate", "Which exchange rate do you use when I pay in another currency?"),
     Article(
+        "scheduled",
+        "Scheduled transfers",
+        "A transfer can be scheduled to go out on a later date, for example tomorrow, from the payments screen.",
+    ),
+    Article(
         "ru-card",
         "Карта не пришла",
         "Когда придёт моя новая карта? Я заказал карту неделю назад.",
@@ -54,6 +59,12 @@ def test_a_paraphrase_finds_its_article_first(searchable: tuple[KnowledgeIndex, 
     assert search(searchable, "the card I ordered never showed up", min_confidence=0.0)[:1] == [
         "card-arrival"
     ]
+
+
+def test_an_on_topic_question_sharing_words_is_still_suggested(
+    searchable: tuple[KnowledgeIndex, SemanticStage],
+) -> None:
+    assert search(searchable, "how do I schedule a payment for a later date")[:1] == ["scheduled"]
 
 
 def test_a_russian_question_finds_the_russian_article(
