@@ -54,7 +54,7 @@ async def load_view(
     now: datetime,
 ) -> BatchView:
     """The tickets the batch's mail may thread to (by id, by subject tag, each sender's recent ones for the
-    fallback), who was copied on them, and the bytes of their files: four queries at most."""
+    fallback), who was copied on them, and the bytes of their files: three queries at most."""
     settings = runtime.settings
     view = BatchView(TicketBatch(now, settings.max_attachment_bytes, settings.max_ticket_attachment_bytes))
     wanted = set(lookups.known.values())
@@ -69,32 +69,14 @@ async def load_view(
         customer = lookups.customers.get(normalise_email(sender_of(mail)))
         if customer is not None and fallback_key(mail.subject, rules.prefix, rules.fallback_days) is not None:
             fallback_customers.add(customer.id)
-    tickets = list(await session.scalars(select(Ticket).where(Ticket.id.in_(wanted)))) if wanted else []
-    if fallback_customers:
-        ranked = (
-            select(
-                Ticket.id,
-                func.row_number()
-                .over(partition_by=Ticket.customer_id, order_by=Ticket.id.desc())
-                .label("rank"),
-            )
-            .where(
-                Ticket.customer_id.in_(fallback_customers),
-                Ticket.created_at >= now - timedelta(days=rules.fallback_days),
-            )
-            .subquery()
-        )
-        recent = list(
-            await session.scalars(
-                select(Ticket)
-                .join(ranked, ranked.c.id == Ticket.id)
-                .where(ranked.c.rank <= FALLBACK_CANDIDATES)
-                .order_by(Ticket.id.desc())
-            )
-        )
-        for ticket in recent:
-            view.recent.setdefault(ticket.customer_id, []).append((ticket.id, ticket.subject))
-        tickets += recent
+    since = now - timedelta(days=rules.fallback_days)
+    tickets = await _tickets(session, wanted, fallback_customers, since)
+    for ticket in tickets:  # newest first: each sender's recent tickets, as the fallback compares them
+        if ticket.customer_id not in fallback_customers or ticket.created_at < since:
+            continue
+        recent = view.recent.setdefault(ticket.customer_id, [])
+        if len(recent) < FALLBACK_CANDIDATES:
+            recent.append((ticket.id, ticket.subject))
     ids = list({t.id for t in tickets})
     used: dict[int, int] = {}
     if ids and any(a.content is not None for item in items for a in item.mail.attachments):
@@ -114,6 +96,25 @@ async def load_view(
         )
         view.copied = {(int(ticket_id), address) for ticket_id, address in rows2 if ticket_id is not None}
     return view
+
+
+async def _tickets(
+    session: AsyncSession, wanted: set[int], customers: set[int], since: datetime
+) -> list[Ticket]:
+    """The tickets of ``wanted`` and the ``FALLBACK_CANDIDATES`` newest of each of ``customers`` created
+    since ``since``, newest first, in one query."""
+    conditions = [Ticket.id.in_(wanted)] if wanted else []
+    if customers:
+        rank = func.row_number().over(partition_by=Ticket.customer_id, order_by=Ticket.id.desc())
+        ranked = (
+            select(Ticket.id, rank.label("rank"))
+            .where(Ticket.customer_id.in_(customers), Ticket.created_at >= since)
+            .subquery()
+        )
+        conditions.append(Ticket.id.in_(select(ranked.c.id).where(ranked.c.rank <= FALLBACK_CANDIDATES)))
+    if not conditions:
+        return []
+    return list(await session.scalars(select(Ticket).where(or_(*conditions)).order_by(Ticket.id.desc())))
 
 
 async def write_decisions(
