@@ -28,7 +28,8 @@ from helpdesk.notifications.rendering import render_mail
 from helpdesk.notifications.service import SEND_JOB, outgoing_mail_values, thread_of
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.batch import OpenedTicket, TicketBatch
-from helpdesk.tickets.bulk_sla import new_ticket_statuses, policy_owners, priority_of, write_sla
+from helpdesk.tickets.bulk_rows import NewRows, write_rows
+from helpdesk.tickets.bulk_sla import new_ticket_statuses, policy_owners, priority_of, sla_rows
 from helpdesk.tickets.models import Attachment, AttachmentBlob, AuditEvent, Message, Ticket
 from helpdesk.tickets.rules import TicketStatus, ticket_reference
 from helpdesk.tickets.sla_sync import refresh_sla
@@ -108,8 +109,10 @@ async def write_batch(session: AsyncSession, runtime: Runtime, batch: TicketBatc
                 entity_id=attachment_id,
             )
         )
-    await _insert(session, _table(AuditEvent), audits)
-    await write_sla(session, opened, statuses, ticket_ids, now)
+    # The new tickets' SLA rows and the audit trail in one statement (the SLA refresh below reads the former).
+    await write_rows(
+        session, [*sla_rows(opened, statuses, ticket_ids, now), NewRows(_table(AuditEvent), audits)]
+    )
     await _write_jobs(session, runtime, batch, opened, ticket_ids, tokens, now)
     replied = [ticket_ids[key] for key in sorted(batch.customer_messages, key=abs)]
     if replied:
@@ -135,11 +138,6 @@ async def _insert_ids(session: AsyncSession, table: Table, rows: Sequence[Mappin
         return []
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list((await session.execute(statement, list(rows))).scalars())
-
-
-async def _insert(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(table), list(rows))
 
 
 def _ticket_row(

@@ -11,17 +11,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.customers.models import Customer
 from helpdesk.tickets.batch import OpenedTicket, TicketBatch
+from helpdesk.tickets.bulk_rows import NewRows
 from helpdesk.tickets.rules import DEFAULT_PRIORITY, TicketStatus
 from helpdesk.tickets.sla_sync import raised_priority
-from sla.models import TargetStateRow, TicketSlaRow
+from sla.models import ScheduledStepRow, TargetStateRow, TicketSlaRow
 from sla.resolution import Owner
 from sla.rules import SlaStatus, TicketTimeline, evaluate_sla
-from sla.service import ResolvedPolicy, compile_policy, pending_steps, schedule_steps
+from sla.service import ResolvedPolicy, compile_policy, pending_steps
 
 
 async def policy_owners(session: AsyncSession, batch: TicketBatch) -> dict[int, Owner]:
@@ -83,56 +84,63 @@ def new_ticket_statuses(
     return statuses
 
 
-async def write_sla(
-    session: AsyncSession,
+def sla_rows(
     opened: Sequence[tuple[OpenedTicket, ResolvedPolicy]],
     statuses: Mapping[int, SlaStatus],
     ticket_ids: Mapping[int, int],
     now: datetime,
-) -> None:
-    """What ``start_sla`` writes for a new ticket: its policy snapshot, target states and scheduled steps."""
-    await _insert(
-        session,
-        TicketSlaRow.__table__,
-        [
-            {
-                "ticket_id": ticket_ids[o.key],
-                "policy_id": p.policy_id,
-                "policy_version": p.policy_version,
-                "contract_id": p.contract_id,
-                "policy_spec": p.policy_spec,
-                "calendar_spec": p.calendar_spec,
-                "actions": p.actions,
-                "notify_any_hour": p.notify_any_hour,
-                "assigned_at": now,
-            }
-            for o, p in opened
-        ],
-    )
-    await _insert(
-        session,
-        TargetStateRow.__table__,
-        [
-            {
-                "ticket_id": ticket_ids[o.key],
-                "target": t.target.value,
-                "state": t.state.value,
-                "target_minutes": t.target_minutes,
-                "clock_started_at": t.clock_started_at,
-                "due_at": t.due_at,
-                "met_at": t.met_at,
-                "breached_at": t.breached_at,
-                "margin_minutes": round(t.margin_minutes, 2),
-            }
-            for o, _ in opened
-            for t in statuses[o.key].targets
-        ],
-    )
-    pending = {ticket_ids[o.key]: pending_steps(statuses[o.key], set()) for o, _ in opened}
-    await schedule_steps(session, pending, replace=False)
+) -> list[NewRows]:
+    """What ``start_sla`` writes for new tickets: their policy snapshots, target states and scheduled steps
+    (the rows ``attach_policy``, ``record_targets`` and ``schedule_steps`` write)."""
+    snapshots = [
+        {
+            "ticket_id": ticket_ids[o.key],
+            "policy_id": p.policy_id,
+            "policy_version": p.policy_version,
+            "contract_id": p.contract_id,
+            "policy_spec": p.policy_spec,
+            "calendar_spec": p.calendar_spec,
+            "actions": p.actions,
+            "notify_any_hour": p.notify_any_hour,
+            "assigned_at": now,
+        }
+        for o, p in opened
+    ]
+    targets = [
+        {
+            "ticket_id": ticket_ids[o.key],
+            "target": t.target.value,
+            "state": t.state.value,
+            "target_minutes": t.target_minutes,
+            "clock_started_at": t.clock_started_at,
+            "due_at": t.due_at,
+            "met_at": t.met_at,
+            "breached_at": t.breached_at,
+            "margin_minutes": round(t.margin_minutes, 2),
+        }
+        for o, _ in opened
+        for t in statuses[o.key].targets
+    ]
+    steps = [
+        {
+            "ticket_id": ticket_ids[o.key],
+            "target": step.target.value,
+            "level": step.level,
+            "clock_started_at": step.clock_started_at,
+            "at": step.at,
+            "notify_at": step.notify_at,
+        }
+        for o, _ in opened
+        for step in pending_steps(statuses[o.key], set())
+    ]
+    return [
+        NewRows(table_of(TicketSlaRow), snapshots),
+        NewRows(table_of(TargetStateRow), targets),
+        NewRows(table_of(ScheduledStepRow), steps),
+    ]
 
 
-async def _insert(session: AsyncSession, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+def table_of(model: Any) -> Table:
+    table = model.__table__
     assert isinstance(table, Table)
-    if rows:
-        await session.execute(insert(table), list(rows))
+    return table

@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.channels.email.headers import find_ticket_number
@@ -30,6 +28,7 @@ from helpdesk.notifications.models import MailReference
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.batch import TicketBatch
 from helpdesk.tickets.bulk import write_batch
+from helpdesk.tickets.bulk_rows import ChangedRows, NewRows, write_rows
 from helpdesk.tickets.models import Attachment, Ticket
 
 
@@ -138,53 +137,34 @@ async def write_decisions(
         if ticket_id is not None and message_id and len(message_id) <= 255 and message_id not in references:
             references[message_id] = {"message_id": message_id, "ticket_id": ticket_id, "created_at": now}
         recipients += [
-            {
-                "inbound_mail_id": item.inbound_id,
-                "address": address,
-                "kind": kind,
-                "name": name,
-                "ticket_id": ticket_id,
-            }
+            {"inbound_mail_id": item.inbound_id, "address": address, "kind": kind, "name": name,
+             "ticket_id": ticket_id}
             for address, kind, name in (decision.recipients if ticket_id is not None else [])
-        ]
+        ]  # fmt: skip
         flagged = decision.outcome == "flagged"
-        updates.append(
-            {
-                "b_id": item.inbound_id,
-                "status": InboundStatus.FLAGGED.value if flagged else InboundStatus.PROCESSED.value,
-                "outcome": None if flagged else decision.outcome,
-                "b_reason": db_text(decision.flag_reason)[:2000]
-                if flagged and decision.flag_reason
-                else rendered_notes(decision.notes, ids),
-                "processed_at": now,
-                "ticket_id": ticket_id,
-                "ticket_message_id": written.message_ids[decision.message_index]
-                if decision.message_index is not None
-                else None,
-                "from_address": sender_of(item.mail) or None,
-                "auto_submitted": item.mail.auto_submitted,
-                "acknowledged": decision.acknowledged,
-            }
+        reason = (
+            db_text(decision.flag_reason or "")[:2000] if flagged else rendered_notes(decision.notes, ids)
         )
+        index = decision.message_index
+        updates.append({
+            "id": item.inbound_id,
+            "status": InboundStatus.FLAGGED.value if flagged else InboundStatus.PROCESSED.value,
+            "outcome": None if flagged else decision.outcome, "flag_reason": reason, "processed_at": now,
+            "ticket_id": ticket_id, "ticket_message_id": written.message_ids[index] if index is not None else None,
+            "from_address": sender_of(item.mail) or None, "auto_submitted": item.mail.auto_submitted,
+            "acknowledged": decision.acknowledged,
+        })  # fmt: skip
         if ticket_id is not None:
             announce["created" if decision.outcome == "new_ticket" else "updated"].append(ticket_id)
-    if references:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        await session.execute(
-            insert(MailReference).on_conflict_do_nothing(index_elements=["message_id"]),
-            list(references.values()),
-        )
-    if recipients:
-        await session.execute(_table(InboundRecipient).insert(), recipients)
     await _mark_bouncing(session, decided, tickets, now)
-    if updates:
-        table = _table(InboundMail)
-        await session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.status == InboundStatus.PENDING.value)
-            .values(flag_reason=func.coalesce(bindparam("b_reason"), table.c.flag_reason)),
-            updates,
-        )
+    # The Message-ID map, the recipients and every raw row's outcome: one statement (bulk_rows). A processed
+    # mail without notes keeps the flag_reason of an earlier failed try, as the one-by-one path does.
+    await write_rows(session, [
+        NewRows(_table(MailReference), list(references.values()), skip_conflicts_on=("message_id",)),
+        NewRows(_table(InboundRecipient), recipients),
+        ChangedRows(_table(InboundMail), "id", updates, only_where={"status": InboundStatus.PENDING.value},
+                    keep_if_null=("flag_reason",)),
+    ])  # fmt: skip
     return {item.inbound_id: decision.outcome for item, decision in decided}
 
 
