@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Table, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
@@ -111,11 +112,19 @@ async def record_targets(
         return
     if replace:
         await session.execute(delete(TargetStateRow).where(TargetStateRow.ticket_id.in_(list(statuses))))
-    session.add_all(
-        TargetStateRow(**row)
-        for ticket_id, status in statuses.items()
-        for row in target_rows(ticket_id, status)
+    rows = [row for ticket_id, status in statuses.items() for row in target_rows(ticket_id, status)]
+    if not rows:
+        return
+    # An upsert: two transactions refreshing one ticket at once (a reply and a job's note) both delete and
+    # then insert; the second must overwrite the first's rows, not fail on their key.
+    dialect = session.get_bind().dialect.name
+    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_for(TargetStateRow)
+    statement = statement.on_conflict_do_update(
+        index_elements=["ticket_id", "target"],
+        set_={name: statement.excluded[name] for name in rows[0] if name not in ("ticket_id", "target")},
     )
+    await session.execute(statement, rows)
 
 
 def target_rows(ticket_id: int, status: SlaStatus) -> list[dict[str, Any]]:
