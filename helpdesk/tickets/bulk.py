@@ -27,6 +27,7 @@ from helpdesk.notifications.models import OutgoingMail
 from helpdesk.notifications.rendering import render_mail
 from helpdesk.notifications.service import SEND_JOB, outgoing_mail_values, thread_of
 from helpdesk.runtime import Runtime
+from helpdesk.tickets import audit
 from helpdesk.tickets.batch import OpenedTicket, TicketBatch
 from helpdesk.tickets.bulk_rows import NewRows, write_rows
 from helpdesk.tickets.bulk_sla import new_ticket_statuses, policy_owners, priority_of, sla_rows
@@ -189,18 +190,9 @@ def _audit(
     entity_id: int | None = None,
 ) -> dict[str, Any]:
     """The row ``helpdesk.tickets.audit.record`` adds."""
-    return {
-        "entity": entity,
-        "entity_id": entity_id if entity_id is not None else ticket_id,
-        "ticket_id": ticket_id,
-        "actor": actor.label[:200],
-        "actor_user_id": actor.user_id,
-        "actor_customer_id": actor.customer_id,
-        "field": field,
-        "old_value": old,
-        "new_value": new,
-        "created_at": now,
-    }
+    return audit.row(
+        now, actor, ticket_id=ticket_id, field=field, old=old, new=new, entity=entity, entity_id=entity_id
+    )
 
 
 async def _write_attachments(
