@@ -1,5 +1,5 @@
-"""Knowledge-base tables: articles, their versions, categories, the index's change counter, ticket suggestions
-and links.
+"""Knowledge-base tables: articles, their versions, categories, the index's change counter, the semantic
+stage's stored embeddings, ticket suggestions and links.
 
 Tickets and staff users belong to ``helpdesk``; they are referenced here by table name only.
 """
@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.core.db import Base, BigId, IntPK
@@ -90,6 +101,26 @@ class KbState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class KbArticleEmbedding(Base):
+    """One text of an article as the semantic stage embedded it: its whole text (e5 side ``passage``) or one
+    chunk (side ``query``), keyed by everything the vector depends on, so a process starting up loads it
+    instead of running the model again (``knowledge_base.embedding_store``).
+
+    A row is never wrong, only missing or left over: the key is the text's SHA-256, the model's name and
+    version and the side, and the vector is float32 bytes (little-endian), the same on every backend.
+    """
+
+    __tablename__ = "kb_article_embedding"
+
+    article_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("kb_article.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class KbTicketSuggestion(Base):
