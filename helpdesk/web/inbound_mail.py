@@ -1,6 +1,6 @@
-"""The agents' review of inbound mail that became no ticket: flagged or failed mail, newest first, the raw
-message to download, "process again" and "dismiss" (both audited); and the count of such mail that the
-console navigation shows on every console page."""
+"""The desk's review (agents, managers, admins) of inbound mail that became no ticket: flagged or failed
+mail, newest first, the raw message to download, "process again" and "dismiss" (both audited); and the count
+of such mail that the console navigation shows on every console page."""
 
 from __future__ import annotations
 

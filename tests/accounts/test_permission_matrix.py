@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from helpdesk.accounts.service import AccountService
 from helpdesk.app import create_app
+from helpdesk.channels.email.models import InboundSource
+from helpdesk.channels.email.service import MailService
 from helpdesk.customers.models import Customer
 from helpdesk.customers.schemas import CustomerCreate, OrganisationCreate
 from helpdesk.customers.service import CustomerService
@@ -90,6 +92,11 @@ MATRIX: dict[tuple[str, str], dict[str, str | None]] = {
     ("GET", "/api/v1/kb/articles"): row("2xx 2xx 2xx 2xx 2xx 2xx 2xx 401"),
     ("GET", "/api/v1/kb/search"): row("2xx 2xx 2xx 2xx 2xx 2xx 2xx 401"),
     ("GET", "/api/v1/kb/suggest"): row("2xx 2xx 2xx 2xx 2xx 2xx 2xx 401"),
+    # Inbound mail that became no ticket is the desk's to review; a manager acts on it as an agent does.
+    ("GET", "/api/v1/mail/inbound/flagged"): DESK,
+    ("GET", "/api/v1/mail/inbound/{inbound_id:int}/raw"): DESK,
+    ("POST", "/api/v1/mail/inbound/{inbound_id:int}/process-again"): DESK,
+    ("POST", "/api/v1/mail/inbound/{inbound_id:int}/dismiss"): DESK,
 }
 # Owned by the dispatch, SLA, reports, e-mail channel and knowledge-base work: exempt from the row requirement here.
 OTHER_DOMAINS = ("/api/v1/dispatch/", "/api/v1/sla/", "/api/v1/reports/", "/api/v1/mail/", "/api/v1/kb/")
@@ -126,6 +133,19 @@ class World:
 
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     ids: dict[str, Any] = field(default_factory=dict)
+    runtime: Any = None
+
+
+async def _flagged_mail(runtime: Any) -> int:
+    """A stored inbound mail flagged for review (each process-again or dismiss cell needs a fresh one)."""
+    raw = (
+        f"From: a@matrix.example\r\nTo: support@helpdesk.localhost\r\nSubject: Held\r\n"
+        f"Message-ID: <{_unique()}@matrix.example>\r\n\r\nHello\r\n"
+    ).encode()
+    service = MailService(runtime)
+    stored = await service.store(raw, InboundSource.HTTP, enqueue=False)
+    await service.flag(stored.id, "held for the matrix")
+    return stored.id
 
 
 async def _customer_headers(client, runtime, address, organisation_id=None):  # type: ignore[no-untyped-def]
@@ -150,7 +170,7 @@ async def _customer_headers(client, runtime, address, organisation_id=None):  # 
 async def world(module_client) -> World:  # type: ignore[no-untyped-def]
     client, runtime = module_client
     accounts = AccountService(runtime)
-    world = World()
+    world = World(runtime=runtime)
     for role in ("technician", "agent", "manager", "admin"):
         user = await accounts.create_user(email=f"{role}@matrix.example", name=role, role=role, password=None)
         _, token = await accounts.create_api_token(user.id, "matrix")
@@ -187,6 +207,7 @@ async def world(module_client) -> World:  # type: ignore[no-untyped-def]
         json={"email": "login@matrix.example", "name": "L", "role": "agent", "password": "p" * 12},
         headers=world.headers["admin"],
     )
+    world.ids["inbound"] = await _flagged_mail(runtime)
     return world
 
 
@@ -207,6 +228,9 @@ async def _request(client, world, method, path, role):  # type: ignore[no-untype
         .replace("{attachment_id:int}", str(ids["attachment"]))
         .replace("{token:str}", ids["tracking"])
     )
+    if "{inbound_id:int}" in url:
+        inbound_id = ids["inbound"] if method == "GET" else await _flagged_mail(world.runtime)
+        url = url.replace("{inbound_id:int}", str(inbound_id))
     headers = dict(world.headers[role])
     kwargs: dict[str, Any] = {}
     body: dict[str, Any] | None = {

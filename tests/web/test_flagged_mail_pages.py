@@ -1,6 +1,6 @@
 """The console's flagged mail page: inbound mail that became no ticket, newest first, with the raw message,
-"process again" and "dismiss" (audited), a count in the navigation, for agents and admins, in English and
-Russian."""
+"process again" and "dismiss" (audited), a count in the navigation, for agents, managers and admins, in English
+and Russian."""
 
 from __future__ import annotations
 
@@ -171,18 +171,35 @@ async def test_the_console_navigation_counts_the_mail_waiting_for_review(
     assert re.search(r'id="flagged-mail-count"[^>]*>1</span>', (await client.get("/agent/new")).text)
 
 
-async def test_managers_and_technicians_cannot_review_inbound_mail(
+async def test_technicians_cannot_review_inbound_mail_and_nobody_is_sent_to_sign_in(
     client: httpx.AsyncClient, runtime: Runtime, sign_in: Any
 ) -> None:
     inbound_id = await flagged_mail(runtime)
-    for role in ("manager", "technician"):
-        await sign_in(role)
-        assert (await client.get("/agent/inbound-mail")).status_code == 403
-        assert (await client.get(f"/agent/inbound-mail/{inbound_id}/raw")).status_code == 403
+    await sign_in("technician")
+    assert (await client.get("/agent/inbound-mail")).status_code == 403
+    assert (await client.get(f"/agent/inbound-mail/{inbound_id}/raw")).status_code == 403
     client.cookies.clear()
     anonymous = await client.get("/agent/inbound-mail", follow_redirects=False)
     assert anonymous.status_code in (302, 303)
     assert anonymous.headers["location"].startswith("/login")
+
+
+async def test_a_manager_finds_flagged_mail_in_the_navigation_downloads_it_and_processes_it_again(
+    client: httpx.AsyncClient, runtime: Runtime, sign_in: Any
+) -> None:
+    inbound_id = await held_mail(runtime, "Invoice question")
+    manager = await sign_in("manager", name="Mia")
+    dashboard = await client.get("/manager")
+    assert 'href="/agent/inbound-mail">Flagged mail' in dashboard.text
+    listed = await client.get("/agent/inbound-mail")
+    assert listed.status_code == 200
+    assert ROW.findall(listed.text) == [str(inbound_id)]
+    raw = await client.get(f"/agent/inbound-mail/{inbound_id}/raw")
+    assert raw.status_code == 200
+    assert b"Subject: Invoice question" in raw.content
+    done = await client.post(f"/agent/inbound-mail/{inbound_id}/process-again", data={"_csrf": manager.csrf})
+    assert done.headers["location"] == "/agent/inbound-mail?done=processing"
+    assert await status_of(runtime, inbound_id) in ("pending", "processed")
 
 
 async def test_the_flagged_mail_page_speaks_russian(

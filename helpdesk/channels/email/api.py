@@ -91,13 +91,13 @@ class InboundMailController(Controller):
         page: Annotated[int, QueryParameter(ge=1, le=1_000_000)] = 1,
         per_page: Annotated[int, QueryParameter(ge=1, le=MAX_PER_PAGE)] = 25,
     ) -> FlaggedMailPage:
-        """Agents and admins. Each item names the sender and subject (decoded from the raw headers) and
+        """Agents, managers and admins. Each item names the sender and subject (decoded from the raw headers) and
         the reason it became no ticket; ``total`` counts them all."""
         return await FlaggedMailService(runtime).list_flagged(principal, page=page, per_page=per_page)
 
     @get("/{inbound_id:int}/raw", summary="The raw message exactly as it arrived (message/rfc822)")
     async def raw(self, inbound_id: PathId, principal: PrincipalDep, runtime: RuntimeDep) -> Response[bytes]:
-        """Agents and admins; downloaded as ``inbound-<id>.eml``."""
+        """Agents, managers and admins; downloaded as ``inbound-<id>.eml``."""
         raw = await FlaggedMailService(runtime).raw_message(principal, inbound_id)
         return Response(
             raw,

@@ -1,8 +1,9 @@
 """Inbound mail a person has to look at: flagged (stored, deliberately not made a ticket) or failed (every
 processing attempt failed).
 
-Agents and admins list it newest first, download the raw message, process it again (back to pending, its
-job queued through the outbox) or dismiss it (set aside, still stored). Both actions are audited and only
+The desk (agents, managers, admins: as for tickets, a manager may do what an agent does) lists it newest
+first, downloads the raw message, processes it again (back to pending, its job queued through the outbox) or
+dismisses it (set aside, still stored). Both actions are audited and only
 apply to mail still flagged or failed, so two people clicking at once change it once.
 """
 
@@ -27,8 +28,9 @@ from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit
 
 REVIEW_STATUSES = (InboundStatus.FLAGGED.value, InboundStatus.FAILED.value)
-# Who may review inbound mail.
-REVIEW_ROLES = (Role.AGENT, Role.ADMIN)
+# Who may review inbound mail: the desk. Managers watch service quality (mail that became no ticket is part
+# of it) and, as everywhere on the desk, may act where an agent may.
+REVIEW_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
 # The header block is read from the first bytes only: a list never loads whole 50 MB messages.
 HEAD_BYTES = 32 * 1024
 MAX_PER_PAGE = 100
@@ -40,7 +42,7 @@ _COUNT_CACHE = "flagged_mail_count"
 
 
 def require_reviewer(principal: Principal) -> None:
-    """Raise ``NotAuthenticated`` for nobody and ``PermissionDenied`` unless an agent or an admin."""
+    """Raise ``NotAuthenticated`` for nobody and ``PermissionDenied`` unless an agent, a manager or an admin."""
     require_role(principal, *REVIEW_ROLES)
 
 

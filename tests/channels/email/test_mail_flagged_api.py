@@ -1,5 +1,5 @@
 """The API for inbound mail waiting for review: list (paged, newest first), raw download, process again,
-dismiss; agents and admins only, a clear 4xx for a bad page or a mail that is not flagged any more."""
+dismiss; agents, managers and admins only, a clear 4xx for a bad page or a mail that is not flagged any more."""
 
 from __future__ import annotations
 
@@ -90,20 +90,33 @@ async def test_dismissing_keeps_the_mail_and_its_raw_message(
     assert raw.content == (await inbound(runtime, inbound_id)).raw
 
 
-async def test_only_agents_and_admins_review_inbound_mail(
+async def test_technicians_and_nobody_are_kept_out_of_inbound_mail_review(
     client: httpx.AsyncClient, runtime: Runtime, make_staff: Any
 ) -> None:
     inbound_id = await flagged(runtime, "Out of office")
-    manager = await make_staff("manager")
+    technician = await make_staff("technician")
     for method, path in (
         ("GET", "/api/v1/mail/inbound/flagged"),
         ("GET", f"/api/v1/mail/inbound/{inbound_id}/raw"),
         ("POST", f"/api/v1/mail/inbound/{inbound_id}/dismiss"),
         ("POST", f"/api/v1/mail/inbound/{inbound_id}/process-again"),
     ):
-        assert (await client.request(method, path, headers=manager.headers)).status_code == 403, path
+        assert (await client.request(method, path, headers=technician.headers)).status_code == 403, path
         assert (await client.request(method, path)).status_code == 401, path
     assert (await inbound(runtime, inbound_id)).status == "flagged"
+
+
+async def test_a_manager_lists_downloads_and_dismisses_flagged_mail_like_an_agent(
+    client: httpx.AsyncClient, runtime: Runtime, make_staff: Any
+) -> None:
+    inbound_id = await flagged(runtime, "Out of office")
+    manager = await make_staff("manager")
+    listed = await client.get("/api/v1/mail/inbound/flagged", headers=manager.headers)
+    assert [item["id"] for item in listed.json()["items"]] == [inbound_id]
+    raw = await client.get(f"/api/v1/mail/inbound/{inbound_id}/raw", headers=manager.headers)
+    assert raw.content == (await inbound(runtime, inbound_id)).raw
+    done = await client.post(f"/api/v1/mail/inbound/{inbound_id}/dismiss", headers=manager.headers)
+    assert done.json()["status"] == "dismissed"
 
 
 async def test_an_unknown_mail_is_a_404(client: httpx.AsyncClient, agent: Any) -> None:
