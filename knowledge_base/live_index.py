@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpdesk.core.context import AppContext
 from helpdesk.core.transient import is_transient
+from knowledge_base.embedding_store import load_vectors, save_vectors
 from knowledge_base.index import Article, Hit, KnowledgeIndex
 from knowledge_base.models import KbArticle, KbState
 from knowledge_base.semantic import SemanticStage, available
@@ -146,7 +148,12 @@ class LiveIndex:
             await self._load_boosts()
             self._checked_at = time.monotonic()
         self.ready.set()
-        log.info("knowledge index: %d articles ready in %.1f s", done, time.perf_counter() - started)
+        log.info(
+            "knowledge index: %d articles ready in %.1f s%s",
+            done,
+            time.perf_counter() - started,
+            "" if self.semantic is None else f" ({self.semantic.texts_embedded} texts embedded)",
+        )
 
     def _apply(self, row: Any) -> None:
         key = str(row.id)
@@ -161,15 +168,33 @@ class LiveIndex:
             self.public_ids.discard(key)
 
     async def _embed(self, rows: Sequence[Any]) -> None:
-        # In a worker thread: the engine releases the GIL, so requests keep being answered meanwhile.
-        if self.semantic is None:
+        """Embed the published articles among ``rows``: vectors stored in the database (by any process)
+        are loaded, only the other texts run through the model, and the rows are brought up to date."""
+        semantic = self.semantic
+        if semantic is None:
             return
         published = [row for row in rows if row.status == "published"]
+        if not published:
+            return
         articles = [(str(row.id), row.title, f"{row.summary}\n{row.body_markdown}") for row in published]
-        embeddings = await asyncio.to_thread(self.semantic.embed_articles, articles)
-        for (key, _, _), embedding in zip(articles, embeddings, strict=True):
+        keys = [key for key, _, _ in articles]
+        # Stored vectors only save time: should the table be unreadable or refuse a write (a database not
+        # migrated yet), the stage embeds every text as it did before they were stored, and says so.
+        try:
+            stored = await load_vectors(self.sessions, semantic.model_name, keys)
+        except SQLAlchemyError as error:
+            log.warning("knowledge index: stored embeddings not read, embedding instead: %r", error)
+            stored = {}
+        # In a worker thread: the engine releases the GIL, so requests keep being answered meanwhile.
+        embeddings = await asyncio.to_thread(semantic.embed_articles, articles, stored)
+        keyed = list(zip(keys, embeddings, strict=True))
+        try:
+            await save_vectors(self.sessions, semantic.model_name, keyed, stored)
+        except SQLAlchemyError as error:
+            log.warning("knowledge index: embeddings not stored: %r", error)
+        for key, embedding in zip(keys, embeddings, strict=True):
             if key in self.articles:
-                self.semantic.put(key, embedding)
+                semantic.put(key, embedding)
 
     def _forget(self, key: str) -> None:
         if self.semantic is not None:

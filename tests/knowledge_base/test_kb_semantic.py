@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from kbkit import FakeModel
 
 from knowledge_base.index import Article, KnowledgeIndex
 from knowledge_base.semantic import SemanticParams, SemanticStage, article_chunks, whole_text
-
-
-class FakeModel:
-    """Embeds a text as the unit vector of the topic words it names; counts what it was asked."""
-
-    TOPICS = ("card", "refund", "pin")
-
-    def __init__(self) -> None:
-        self.embedded: list[str] = []
-
-    def _vector(self, text: str) -> np.ndarray:
-        vector = np.array([text.lower().count(topic) for topic in self.TOPICS], dtype=np.float32) + 0.01
-        return vector / np.linalg.norm(vector)
-
-    def query(self, texts: list[str]) -> np.ndarray:
-        self.embedded += texts
-        return np.stack([self._vector(text) for text in texts])
-
-    def passage(self, texts: list[str]) -> np.ndarray:
-        self.embedded += texts
-        return np.stack([self._vector(text) for text in texts])
-
 
 ARTICLES = [
     Article("a", "Card delivery", "When does my card arrive. The card is on its way."),
