@@ -12,10 +12,10 @@ from litestar.response import Redirect, Template
 
 from helpdesk.accounts.api import session_cookie
 from helpdesk.accounts.dependencies import SESSION_COOKIE, PrincipalDep, client_key
-from helpdesk.accounts.service import AccountService
+from helpdesk.accounts.service import AccountService, IssuedSession
 from helpdesk.core.errors import NotAuthenticated, RateLimited
 from helpdesk.core.principal import Principal, Role
-from helpdesk.runtime import RuntimeDep
+from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.i18n import LANG_COOKIE, LOCALES
 from helpdesk.web.render import Req, checked_form, field, gettext_for, page
 
@@ -36,6 +36,14 @@ def language_cookie(language: str | None) -> Cookie:
     if language is None:
         return Cookie(key=LANG_COOKIE, value="", max_age=0, path="/", samesite="lax")
     return Cookie(key=LANG_COOKIE, value=language, max_age=YEAR_SECONDS, path="/", samesite="lax")
+
+
+def signed_in_cookies(issued: IssuedSession, runtime: Runtime) -> list[Cookie]:
+    """The cookies of a new sign-in, staff's or a customer's: the session, and the switch's cookie set to the
+    person's saved language when they have one (left as it is otherwise), so the language is the same on
+    pages that know who asks and on those that do not."""
+    saved = issued.principal.language
+    return [session_cookie(issued, runtime), *([language_cookie(saved)] if saved else [])]
 
 
 def safe_next(target: str | None) -> str | None:
@@ -81,10 +89,9 @@ class AuthPages(Controller):
         except RateLimited:
             error = _("Too many attempts. Wait a minute and try again.")
         else:
-            saved = issued.principal.language
             return Redirect(
                 target or home_of(issued.principal),
-                cookies=[session_cookie(issued, runtime), *([language_cookie(saved)] if saved else [])],
+                cookies=signed_in_cookies(issued, runtime),
                 status_code=303,
             )
         return page(

@@ -10,7 +10,6 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from helpdesk.accounts.api import session_cookie
 from helpdesk.accounts.dependencies import PrincipalDep, client_key
 from helpdesk.accounts.service import AccountService
 from helpdesk.core.errors import DomainError
@@ -22,6 +21,7 @@ from helpdesk.tickets.queries import TicketQueries
 from helpdesk.tickets.rules import Channel
 from helpdesk.tickets.schemas import TicketCreate, TicketFilters
 from helpdesk.tickets.service import TicketService
+from helpdesk.web.auth import signed_in_cookies
 from helpdesk.web.csrf import FORM_FIELD, check_form_token
 from helpdesk.web.i18n import N_
 from helpdesk.web.render import gettext_for, page
@@ -152,7 +152,7 @@ class PortalController(Controller):
                 sent=False,
                 error=exc.detail,
             )
-        return Redirect("/portal/requests", cookies=[session_cookie(issued, runtime)])
+        return Redirect("/portal/requests", cookies=signed_in_cookies(issued, runtime))
 
     @get("/portal/requests")
     async def my_requests(
