@@ -9,6 +9,7 @@ from helpdesk.core.db import Base
 from helpdesk.customers import models as customers_models
 from helpdesk.feedback import models as feedback_models
 from helpdesk.notifications import models as notifications_models
+from helpdesk.reports import models as reports_models
 from helpdesk.tickets import models as tickets_models
 from helpdesk.web import models as web_models
 from knowledge_base import models as kb_models
@@ -25,6 +26,7 @@ __all__ = [
     "mail_models",
     "notifications_models",
     "outbox",
+    "reports_models",
     "sla_models",
     "tickets_models",
     "web_models",

@@ -50,6 +50,7 @@ def jobs() -> list[JobFunction]:
     from helpdesk.field.auto_orders import create_tagged_work_order_job
     from helpdesk.field.jobs import mirror_work_order_events_job, notify_appointments_job
     from helpdesk.notifications.jobs import requeue_stuck_outgoing_mail_job, send_mail_job
+    from helpdesk.reports.jobs import fold_report_counts_job
     from helpdesk.tickets.jobs import escalate_overdue_job, recompute_sla_job, sla_escalation_actions_job
     from knowledge_base.jobs import refresh_kb_boosts_job, suggest_for_ticket_job
 
@@ -71,6 +72,7 @@ def jobs() -> list[JobFunction]:
         requeue_stuck_outgoing_mail_job,
         suggest_for_ticket_job,
         refresh_kb_boosts_job,
+        fold_report_counts_job,
     ]
     return [retry_when_transient(function) for function in functions]
 
@@ -78,6 +80,7 @@ def jobs() -> list[JobFunction]:
 def crons() -> list[CronJob]:
     from helpdesk.channels.email.jobs import fetch_all_mailboxes_job, requeue_stuck_inbound_mail_job
     from helpdesk.notifications.jobs import requeue_stuck_outgoing_mail_job
+    from helpdesk.reports.jobs import fold_report_counts_job
     from helpdesk.tickets.jobs import escalate_overdue_job
     from knowledge_base.jobs import refresh_kb_boosts_job
 
@@ -86,6 +89,8 @@ def crons() -> list[CronJob]:
         CronJob(escalate_overdue_job, 60),
         CronJob(fetch_all_mailboxes_job, 60),
         CronJob(refresh_kb_boosts_job, 300),
+        # The dashboard's counters: triggers add deltas, this folds them (figures are exact either way).
+        CronJob(fold_report_counts_job, 60),
         # Mail whose job was lost (Redis flushed, a job given up while the database was away).
         CronJob(requeue_stuck_inbound_mail_job, 300),
         CronJob(requeue_stuck_outgoing_mail_job, 300),

@@ -9,24 +9,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.accounts.models import Group
 from helpdesk.core.db import Base
-from helpdesk.feedback.service import FeedbackService, SatisfactionSummary
+from helpdesk.feedback.models import SatisfactionRating
+from helpdesk.feedback.service import SCORES, SatisfactionSummary
+from helpdesk.reports.alerts import LiveAlert, alerts_now
+from helpdesk.reports.counts import open_backlog
 from helpdesk.reports.schemas import ReportFilters, TargetCompliance
 from helpdesk.reports.service import ReportService
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.rules import OPEN_STATUSES
-from helpdesk.tickets.urgency import BREACHED, WARNING, TargetClock, headline, sla_clocks
-from sla.models import TargetStateRow
-from sla.targets import TargetState
 
 MAX_BUCKETS = 12
 SAMPLE_LIMIT = 20_000
-LIVE_LIMIT = 25
 # Upper bounds (hours) of the time-distribution bars; the last bar holds everything longer.
 HOUR_BOUNDS = (1, 4, 8, 24, 72)
 
@@ -35,15 +33,6 @@ class CompliancePoint(msgspec.Struct, kw_only=True):
     since: datetime
     until: datetime
     targets: list[TargetCompliance]
-
-
-class LiveAlert(msgspec.Struct, kw_only=True):
-    ticket_id: int
-    reference: str
-    subject: str
-    priority: str
-    queue_id: int | None
-    clock: TargetClock
 
 
 class BacklogCell(msgspec.Struct, kw_only=True):
@@ -100,65 +89,28 @@ class DashboardQueries:
         return [CompliancePoint(since=r.since, until=r.until, targets=r.targets) for r in reports]
 
     async def alerts_now(self, filters: ReportFilters) -> list[LiveAlert]:
-        """Open tickets in warning or breach right now, most urgent first."""
-        now = self.runtime.clock.now()
-        # Open tickets only: a closed ticket's clock that was never met stays breached for ever.
-        breached_ids = (
-            select(TargetStateRow.ticket_id)
-            .join(Ticket, Ticket.id == TargetStateRow.ticket_id)
-            .where(
-                TargetStateRow.state == TargetState.BREACHED,
-                TargetStateRow.met_at.is_(None),
-                Ticket.status.in_([str(s) for s in OPEN_STATUSES]),
-            )
-            .limit(LIVE_LIMIT * 4)
-        )
-        query = (
-            _scoped(
-                select(Ticket).where(
-                    Ticket.status.in_([str(s) for s in OPEN_STATUSES]),
-                    or_(Ticket.sla_due_at <= now + timedelta(hours=8), Ticket.id.in_(breached_ids)),
-                ),
-                filters,
-            )
-            .order_by(Ticket.sla_due_at.asc().nulls_first(), Ticket.id)
-            .limit(LIVE_LIMIT * 4)
-        )
-        async with self.runtime.sessions() as session:
-            tickets = list((await session.scalars(query)).all())
-            clocks = await sla_clocks(session, tickets, now)
-        alerts = []
-        for ticket in tickets:
-            clock = headline(clocks.get(ticket.id, []))
-            if clock is not None and clock.state in (WARNING, BREACHED):
-                alerts.append(
-                    LiveAlert(
-                        ticket_id=ticket.id,
-                        reference=ticket.reference,
-                        subject=ticket.subject,
-                        priority=ticket.priority,
-                        queue_id=ticket.queue_id,
-                        clock=clock,
-                    )
-                )
-        alerts.sort(key=lambda a: (a.clock.state != BREACHED, a.clock.due_at or now))
-        return alerts[:LIVE_LIMIT]
+        return await alerts_now(self.runtime, filters)
 
     async def backlog(self, filters: ReportFilters) -> list[BacklogCell]:
-        query = _scoped(
-            select(Group.name, Ticket.priority, func.count())
-            .select_from(Ticket)
-            .outerjoin(Group, Group.id == Ticket.queue_id)
-            .where(Ticket.status.in_([str(s) for s in OPEN_STATUSES]))
-            .group_by(Group.name, Ticket.priority),
-            filters,
-        )
+        """Open tickets per queue (by name) and priority, from the trigger-kept counters: exact, never a scan
+        of the tickets."""
         async with self.runtime.sessions() as session:
-            rows = (await session.execute(query)).all()
-        return sorted(
-            (BacklogCell(queue=name or "—", priority=priority, count=int(n)) for name, priority, n in rows),
-            key=lambda c: (c.queue, c.priority),
-        )
+            counts = await open_backlog(session, filters)
+            queue_ids = {queue for queue, _, _ in counts if queue is not None}
+            names = dict(
+                (await session.execute(select(Group.id, Group.name).where(Group.id.in_(queue_ids))))
+                .tuples()
+                .all()
+                if queue_ids
+                else []
+            )
+        cells: Counter[tuple[str, str]] = Counter()
+        for queue, priority, n in counts:
+            cells[(names.get(queue, "—") if queue is not None else "—", priority)] += n
+        return [
+            BacklogCell(queue=queue, priority=priority, count=n)
+            for (queue, priority), n in sorted(cells.items())
+        ]
 
     async def time_distribution(self, filters: ReportFilters) -> Distribution:
         """Wall-clock hours to the first response and to resolution of tickets opened in the period (a sample
@@ -200,11 +152,21 @@ class DashboardQueries:
         )
 
     async def satisfaction(self, filters: ReportFilters) -> SatisfactionSummary:
-        return await FeedbackService(self.runtime).summary(
-            since=filters.since,
-            until=filters.until,
-            queue_id=filters.queue_id,
-            organisation_id=filters.organisation_id,
+        """Ratings given (or last changed) in the period, per score; tickets are joined only to filter."""
+        rating = SatisfactionRating
+        query = (
+            select(rating.score, func.count())
+            .where(rating.updated_at >= filters.since, rating.updated_at < filters.until)
+            .group_by(rating.score)
+        )
+        if filters.queue_id is not None or filters.organisation_id is not None:
+            query = _scoped(query.join(Ticket, Ticket.id == rating.ticket_id), filters)
+        async with self.runtime.sessions() as session:
+            counts = {int(score): int(n) for score, n in await session.execute(query)}
+        total = sum(counts.values())
+        average = sum(s * n for s, n in counts.items()) / total if total else None
+        return SatisfactionSummary(
+            count=total, average=average, by_score={s: counts.get(s, 0) for s in SCORES}
         )
 
     async def field_work(self, filters: ReportFilters) -> FieldWork:

@@ -9,8 +9,10 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import Integer, Select, case, func, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.core.errors import InvalidInput
+from helpdesk.reports.counts import Totals, add_totals, counted_finishes, period_index, within
 from helpdesk.reports.schemas import ComplianceReport, ReportFilters, SlaEvent, TargetCompliance
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
@@ -82,52 +84,25 @@ class ReportService:
     async def compliance_by_period(
         self, filters: ReportFilters, periods: list[tuple[datetime, datetime]]
     ) -> list[ComplianceReport]:
-        """``compliance`` of consecutive periods (the dashboard's days or weeks) in one query. A clock counts in
-        the period it finished in: when it was met (on time or late), or when it breached if it was never met; each of the two
-        is read through the index on its own column (a million clocks are not scanned)."""
+        """``compliance`` of consecutive periods (the dashboard's days or weeks). A clock counts in the period
+        it finished in: when it was met (on time or late), or when it breached if it was never met. Whole hours
+        and days come from the trigger-kept counters (``helpdesk.reports.counts``), the minutes around them
+        from the clocks; an assignee filter (not a counter dimension) counts the clocks throughout."""
         since, until = periods[0][0], periods[-1][1]
         _check_period(msgspec.structs.replace(filters, since=since, until=until))
-        state = TargetStateRow
-        met = select(
-            state.target,
-            state.met_at.label("finished_at"),
-            # Met after its deadline is a breach (its state says so), counted when it finished.
-            case((state.state == TargetState.MET, 1), else_=0).label("met"),
-            state.margin_minutes.label("margin"),
-        ).where(state.met_at >= since, state.met_at < until)
-        breached = select(state.target, state.breached_at, literal(0, Integer), state.margin_minutes).where(
-            state.met_at.is_(None),
-            state.state == TargetState.BREACHED,
-            state.breached_at >= since,
-            state.breached_at < until,
-        )
-        if _filters_tickets(filters):
-            met = _filtered(met.join(Ticket, Ticket.id == state.ticket_id), filters)
-            breached = _filtered(breached.join(Ticket, Ticket.id == state.ticket_id), filters)
-        finished = union_all(met, breached).subquery()
-        ends = [end for _, end in periods[:-1]]
-        period = (
-            case(*((finished.c.finished_at < end, index) for index, end in enumerate(ends)), else_=len(ends))
-            if ends
-            else literal(0, Integer)
-        )
-        placed = select(
-            period.label("period"), finished.c.target, finished.c.met, finished.c.margin
-        ).subquery()
-        query = select(
-            placed.c.period, placed.c.target, func.sum(placed.c.met), func.count(), func.avg(placed.c.margin)
-        ).group_by(placed.c.period, placed.c.target)
         async with self.runtime.sessions() as session:
-            rows = {
-                (int(index), target): (int(m or 0), int(total), avg)
-                for index, target, m, total, avg in await session.execute(query)
-            }
+            if filters.assignee_id is None:
+                totals, leftovers = await counted_finishes(session, filters, periods)
+            else:
+                totals, leftovers = {}, [(since, until)]
+            if leftovers:
+                add_totals(totals, await _clock_totals(session, filters, periods, leftovers))
         return [
             ComplianceReport(
                 since=start,
                 until=end,
                 targets=[
-                    _target_compliance(target.value, *rows.get((index, target.value), (0, 0, None)))
+                    _target_compliance(target.value, *totals.get((index, target.value), (0, 0, 0.0)))
                     for target in SlaTarget
                 ],
             )
@@ -135,13 +110,51 @@ class ReportService:
         ]
 
 
-def _target_compliance(target: str, met: int, total: int, average: float | None) -> TargetCompliance:
+async def _clock_totals(
+    session: AsyncSession,
+    filters: ReportFilters,
+    periods: list[tuple[datetime, datetime]],
+    ranges: list[tuple[datetime, datetime]],
+) -> Totals:
+    """Met, finished and summed margins per (period index, target) of the clocks that finished in ``ranges``
+    (inside ``periods``), each range read through the index on met_at or breached_at."""
+    state = TargetStateRow
+    met = select(
+        state.target,
+        state.met_at.label("finished_at"),
+        # Met after its deadline is a breach (its state says so), counted when it finished.
+        case((state.state == TargetState.MET, 1), else_=0).label("met"),
+        state.margin_minutes.label("margin"),
+    ).where(within(state.met_at, ranges))
+    breached = select(state.target, state.breached_at, literal(0, Integer), state.margin_minutes).where(
+        state.met_at.is_(None), state.state == TargetState.BREACHED, within(state.breached_at, ranges)
+    )
+    if _filters_tickets(filters):
+        met = _filtered(met.join(Ticket, Ticket.id == state.ticket_id), filters)
+        breached = _filtered(breached.join(Ticket, Ticket.id == state.ticket_id), filters)
+    finished = union_all(met, breached).subquery()
+    placed = select(
+        period_index(finished.c.finished_at, periods).label("period"),
+        finished.c.target,
+        finished.c.met,
+        finished.c.margin,
+    ).subquery()
+    query = select(
+        placed.c.period, placed.c.target, func.sum(placed.c.met), func.count(), func.sum(placed.c.margin)
+    ).group_by(placed.c.period, placed.c.target)
+    return {
+        (int(index), target): (int(m or 0), int(total), float(margin or 0))
+        for index, target, m, total, margin in await session.execute(query)
+    }
+
+
+def _target_compliance(target: str, met: int, total: int, margin_sum: float) -> TargetCompliance:
     return TargetCompliance(
         target=target,
         met=met,
         breached=total - met,
         compliance_percent=round(100 * met / total, 2) if total else None,
-        average_margin_minutes=round(float(average), 1) if average is not None else None,
+        average_margin_minutes=round(margin_sum / total, 1) if total else None,
     )
 
 

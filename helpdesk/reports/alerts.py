@@ -1,0 +1,120 @@
+"""The dashboard's live list: open tickets in warning or breach right now, breached first, then by deadline.
+
+Candidates are read in index order a page at a time, and only as many get their SLA clocks evaluated as it
+takes to fill the list, so the cost does not grow with the open backlog: first the tickets of breached, never
+met clocks (the partial index ``ix_report_breached_clock_due``; a ticket's ``sla_due_at`` leaves breached targets
+out), then open tickets whose next deadline is within ALERT_HORIZON (``ix_ticket_sla_due_order``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import msgspec
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpdesk.reports.schemas import ReportFilters
+from helpdesk.runtime import Runtime
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.rules import OPEN_STATUSES
+from helpdesk.tickets.urgency import BREACHED, WARNING, TargetClock, headline, sla_clocks
+from sla.models import TargetStateRow
+from sla.targets import TargetState
+
+LIVE_LIMIT = 25
+PAGE = 30
+# Pages read from each source at most: a list of LIVE_LIMIT needs far fewer unless most candidates turn out
+# fine (a paused clock) or belong to other queues and organisations.
+MAX_PAGES = 8
+# How far ahead a deadline may be for its ticket to be looked at for a warning.
+ALERT_HORIZON = timedelta(hours=8)
+
+
+class LiveAlert(msgspec.Struct, kw_only=True):
+    ticket_id: int
+    reference: str
+    subject: str
+    priority: str
+    queue_id: int | None
+    clock: TargetClock
+
+
+async def alerts_now(runtime: Runtime, filters: ReportFilters) -> list[LiveAlert]:
+    """At most LIVE_LIMIT open tickets whose headline clock is in warning or breach at the clock's now."""
+    now = runtime.clock.now()
+    alerts: dict[int, LiveAlert] = {}
+    async with runtime.sessions() as session:
+        for source in (_breached(session, filters), _due_soon(session, filters, now)):
+            async for page in source:
+                fresh = [t for t in page if t.id not in alerts]
+                clocks = await sla_clocks(session, fresh, now)
+                for ticket in fresh:
+                    clock = headline(clocks.get(ticket.id, []))
+                    if clock is not None and clock.state in (WARNING, BREACHED):
+                        alerts[ticket.id] = _alert(ticket, clock)
+                if len(alerts) >= LIVE_LIMIT:
+                    break
+            if len(alerts) >= LIVE_LIMIT:
+                break
+    ordered = sorted(alerts.values(), key=lambda a: (a.clock.state != BREACHED, a.clock.due_at or now))
+    return ordered[:LIVE_LIMIT]
+
+
+async def _breached(session: AsyncSession, filters: ReportFilters) -> AsyncIterator[list[Ticket]]:
+    """Open tickets (of the filters) with a breached, never met clock, the longest overdue first. The clocks
+    are paged alone (closed tickets keep unmet breached clocks for ever), their tickets looked up by id."""
+    clocks = (
+        select(TargetStateRow.ticket_id)
+        .where(TargetStateRow.state == TargetState.BREACHED, TargetStateRow.met_at.is_(None))
+        .order_by(TargetStateRow.due_at, TargetStateRow.ticket_id)
+    )
+    seen: set[int] = set()
+    for page in range(MAX_PAGES):
+        ids = [i for i in await session.scalars(clocks.limit(PAGE).offset(page * PAGE)) if i not in seen]
+        seen.update(ids)
+        if ids:
+            found = await session.scalars(_open(filters).where(Ticket.id.in_(ids)))
+            by_id = {t.id: t for t in found}
+            yield [by_id[i] for i in ids if i in by_id]
+        if len(ids) < PAGE:
+            return
+
+
+async def _due_soon(
+    session: AsyncSession, filters: ReportFilters, now: datetime
+) -> AsyncIterator[list[Ticket]]:
+    due_soon = (
+        _open(filters)
+        .where(Ticket.sla_due_at <= now + ALERT_HORIZON)
+        .order_by(Ticket.sla_due_at, Ticket.priority, Ticket.id)
+    )
+    for page in range(MAX_PAGES):
+        tickets = list(await session.scalars(due_soon.limit(PAGE).offset(page * PAGE)))
+        yield tickets
+        if len(tickets) < PAGE:
+            return
+
+
+def _open(filters: ReportFilters) -> Select[Ticket]:
+    query = select(Ticket).where(Ticket.status.in_([str(s) for s in OPEN_STATUSES]))
+    for column, value in (
+        (Ticket.queue_id, filters.queue_id),
+        (Ticket.organisation_id, filters.organisation_id),
+        (Ticket.priority, filters.priority),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+def _alert(ticket: Ticket, clock: TargetClock) -> LiveAlert:
+    return LiveAlert(
+        ticket_id=ticket.id,
+        reference=ticket.reference,
+        subject=ticket.subject,
+        priority=ticket.priority,
+        queue_id=ticket.queue_id,
+        clock=clock,
+    )

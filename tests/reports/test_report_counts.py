@@ -1,0 +1,345 @@
+"""The dashboard's trigger-kept counters give the figures a straightforward count of the tickets and SLA clocks
+gives, whatever happens to them: new tickets and clocks, changed status, queue, organisation or priority, clocks
+met late, deleted tickets; before and after folding, and after a recount."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, insert, select, update
+
+from helpdesk.accounts.models import Group
+from helpdesk.customers.models import Customer, Organisation
+from helpdesk.reports.counts import fold_report_counts, open_backlog, recount_report_counts, spans
+from helpdesk.reports.dashboard import buckets
+from helpdesk.reports.models import BacklogCount, FinishedClockCount
+from helpdesk.reports.schemas import ReportFilters
+from helpdesk.reports.service import ReportService
+from helpdesk.runtime import Runtime
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.rules import OPEN_STATUSES, Priority, TicketStatus
+from sla.models import TargetStateRow
+from sla.targets import SlaTarget, TargetState
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2027, 2, 20, 0, 0, tzinfo=UTC)
+NOW = datetime(2027, 3, 2, 13, 27, 41, tzinfo=UTC)
+
+
+def _instant(rng: random.Random) -> datetime:
+    return START + timedelta(seconds=rng.randrange(int((NOW - START).total_seconds())))
+
+
+async def _world(runtime: Runtime, rng: random.Random) -> dict[str, list[int]]:
+    """Queues, organisations with a customer each, 60 tickets and their clocks."""
+    async with runtime.sessions() as session, session.begin():
+        queues = [
+            (
+                await session.execute(
+                    insert(Group).values(name=f"Queue {n}", created_at=START).returning(Group.id)
+                )
+            ).scalar_one()
+            for n in range(3)
+        ]
+        organisations = [
+            (
+                await session.execute(
+                    insert(Organisation).values(name=f"Org {n}", created_at=START).returning(Organisation.id)
+                )
+            ).scalar_one()
+            for n in range(3)
+        ]
+        customer = (
+            await session.execute(
+                insert(Customer).values(email="c@example.com", created_at=START).returning(Customer.id)
+            )
+        ).scalar_one()
+    tickets = [await _ticket(runtime, rng, queues, organisations, customer, n) for n in range(60)]
+    for ticket_id in tickets:
+        for target in rng.sample(list(SlaTarget), rng.randrange(4)):
+            await _clock(runtime, rng, ticket_id, target)
+    return {"queues": queues, "organisations": organisations, "tickets": tickets}
+
+
+async def _ticket(
+    runtime: Runtime, rng: random.Random, queues: list[int], organisations: list[int], customer: int, n: int
+) -> int:
+    opened = _instant(rng)
+    async with runtime.sessions() as session, session.begin():
+        ticket_id: int = (
+            await session.execute(
+                insert(Ticket)
+                .values(
+                    subject=f"Ticket {n}",
+                    status=rng.choice(list(TicketStatus)),
+                    priority=rng.choice(list(Priority)),
+                    channel="web",
+                    queue_id=rng.choice([*queues, None]),
+                    organisation_id=rng.choice([*organisations, None]),
+                    customer_id=customer,
+                    tracking_token=f"token-{n}",
+                    version=1,
+                    created_at=opened,
+                    updated_at=opened,
+                )
+                .returning(Ticket.id)
+            )
+        ).scalar_one()
+    return ticket_id
+
+
+def _clock_state(rng: random.Random) -> dict[str, Any]:
+    """A clock running, met on time, met late, or breached and never met (times off the hour)."""
+    due = _instant(rng)
+    kind = rng.choice(["running", "met", "late", "breached"])
+    met_at = due - timedelta(minutes=rng.randrange(1, 600)) if kind == "met" else None
+    if kind == "late":
+        met_at = due + timedelta(minutes=rng.randrange(1, 600))
+    return {
+        "state": {"running": TargetState.RUNNING, "met": TargetState.MET}.get(kind, TargetState.BREACHED),
+        "due_at": due,
+        "met_at": met_at,
+        "breached_at": due if kind in ("late", "breached") else None,
+        "margin_minutes": float(rng.randrange(-500, 500)) / 4,
+    }
+
+
+async def _clock(runtime: Runtime, rng: random.Random, ticket_id: int, target: SlaTarget) -> None:
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            insert(TargetStateRow).values(
+                ticket_id=ticket_id,
+                target=target.value,
+                target_minutes=240,
+                clock_started_at=START,
+                **_clock_state(rng),
+            )
+        )
+
+
+async def _changes(runtime: Runtime, rng: random.Random, world: dict[str, list[int]]) -> None:
+    """What agents, customers and the SLA sweep do: statuses, queues, organisations and priorities change,
+    clocks get met (late) or breach, a clock goes, tickets are deleted (their clocks with them)."""
+    tickets = world["tickets"]
+    async with runtime.sessions() as session, session.begin():
+        for ticket_id in rng.sample(tickets, 30):
+            change = rng.choice(["status", "queue_id", "organisation_id", "priority", "subject"])
+            value: Any = {
+                "status": rng.choice(list(TicketStatus)),
+                "queue_id": rng.choice([*world["queues"], None]),
+                "organisation_id": rng.choice([*world["organisations"], None]),
+                "priority": rng.choice(list(Priority)),
+                "subject": "Renamed",
+            }[change]
+            await session.execute(update(Ticket).where(Ticket.id == ticket_id).values({change: value}))
+        # Several tickets at once, as a bulk close does.
+        await session.execute(
+            update(Ticket).where(Ticket.id.in_(rng.sample(tickets, 8))).values(status=TicketStatus.CLOSED)
+        )
+        clocks = (await session.execute(select(TargetStateRow.ticket_id, TargetStateRow.target))).all()
+        for ticket_id, target in rng.sample(clocks, min(20, len(clocks))):
+            await session.execute(
+                update(TargetStateRow)
+                .where(TargetStateRow.ticket_id == ticket_id, TargetStateRow.target == target)
+                .values(**_clock_state(rng))
+            )
+        ticket_id, target = rng.choice(clocks)
+        await session.execute(
+            delete(TargetStateRow).where(
+                TargetStateRow.ticket_id == ticket_id, TargetStateRow.target == target
+            )
+        )
+        gone = rng.sample(tickets, 3)
+        await session.execute(delete(Ticket).where(Ticket.id.in_(gone)))
+    world["tickets"] = [t for t in tickets if t not in gone]
+
+
+def _filter_sets(world: dict[str, list[int]]) -> list[dict[str, Any]]:
+    return [
+        {},
+        {"organisation_id": world["organisations"][0]},
+        {"queue_id": world["queues"][1]},
+        {"priority": "P2", "organisation_id": world["organisations"][2]},
+    ]
+
+
+def _ordered(cells: list[tuple[int | None, str, int]]) -> list[tuple[int | None, str, int]]:
+    return sorted(cells, key=lambda c: (c[0] or 0, c[1]))
+
+
+async def _straight_backlog(runtime: Runtime, filters: ReportFilters) -> list[tuple[int | None, str, int]]:
+    query = (
+        select(Ticket.queue_id, Ticket.priority, func.count())
+        .where(Ticket.status.in_([str(s) for s in OPEN_STATUSES]))
+        .group_by(Ticket.queue_id, Ticket.priority)
+    )
+    for column, value in (
+        (Ticket.queue_id, filters.queue_id),
+        (Ticket.organisation_id, filters.organisation_id),
+        (Ticket.priority, filters.priority),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    async with runtime.sessions() as session:
+        return _ordered([(q, p, int(n)) for q, p, n in await session.execute(query)])
+
+
+async def _straight_compliance(
+    runtime: Runtime, filters: ReportFilters, periods: list[tuple[datetime, datetime]]
+) -> dict[tuple[int, str], tuple[int, int, float]]:
+    """Every clock read into Python and placed by hand: met, finished and summed margin per period and target."""
+    async with runtime.sessions() as session:
+        rows = (
+            await session.execute(
+                select(TargetStateRow, Ticket.queue_id, Ticket.organisation_id, Ticket.priority).join(
+                    Ticket, Ticket.id == TargetStateRow.ticket_id
+                )
+            )
+        ).all()
+    totals: dict[tuple[int, str], tuple[int, int, float]] = {}
+    for clock, queue_id, organisation_id, priority in rows:
+        if any(
+            wanted is not None and wanted != actual
+            for wanted, actual in (
+                (filters.queue_id, queue_id),
+                (filters.organisation_id, organisation_id),
+                (filters.priority, priority),
+            )
+        ):
+            continue
+        if clock.met_at is not None:
+            finished, met = clock.met_at, int(clock.state == TargetState.MET)
+        elif clock.state == TargetState.BREACHED:
+            finished, met = clock.breached_at, 0
+        else:
+            continue
+        for index, (since, until) in enumerate(periods):
+            if since <= finished < until:
+                had = totals.get((index, clock.target), (0, 0, 0.0))
+                totals[(index, clock.target)] = (had[0] + met, had[1] + 1, had[2] + clock.margin_minutes)
+    return totals
+
+
+async def _assert_figures_match(runtime: Runtime, world: dict[str, list[int]]) -> None:
+    period_sets = [
+        buckets(NOW - timedelta(days=7), NOW + timedelta(seconds=1)),  # days ending off the hour
+        buckets(NOW - timedelta(days=10), NOW),
+        [(START + timedelta(minutes=17), NOW - timedelta(hours=30, minutes=3))],  # one period, any bounds
+        [
+            (datetime(2027, 2, 25, 10, tzinfo=UTC), datetime(2027, 2, 25, 10, 40, tzinfo=UTC))
+        ],  # inside an hour
+    ]
+    for chosen in _filter_sets(world):
+        filters = ReportFilters(since=START, until=NOW, **chosen)
+        async with runtime.sessions() as session:
+            assert _ordered(await open_backlog(session, filters)) == await _straight_backlog(runtime, filters)
+        for periods in period_sets:
+            reports = await ReportService(runtime).compliance_by_period(filters, periods)
+            expected = await _straight_compliance(runtime, filters, periods)
+            for index, report in enumerate(reports):
+                for figure in report.targets:
+                    met, total, margin = expected.get((index, figure.target), (0, 0, 0.0))
+                    assert (figure.met, figure.breached) == (met, total - met), (
+                        chosen,
+                        periods[index],
+                        figure,
+                    )
+                    if total:
+                        assert figure.average_margin_minutes == pytest.approx(
+                            round(margin / total, 1), abs=0.051
+                        )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_counters_equal_a_straight_count_through_changes_folds_and_a_recount(
+    runtime: Runtime, seed: int
+) -> None:
+    rng = random.Random(seed)
+    world = await _world(runtime, rng)
+    await _assert_figures_match(runtime, world)
+    await fold_report_counts(runtime)
+    await _assert_figures_match(runtime, world)
+    await _changes(runtime, rng, world)
+    await _assert_figures_match(runtime, world)
+    assert await fold_report_counts(runtime) > 0
+    await _assert_figures_match(runtime, world)
+    await recount_report_counts(runtime)
+    await _assert_figures_match(runtime, world)
+
+
+async def test_folding_leaves_one_settled_row_per_key_and_nothing_unsettled(runtime: Runtime) -> None:
+    rng = random.Random(3)
+    world = await _world(runtime, rng)
+    await _changes(runtime, rng, world)
+    await fold_report_counts(runtime)
+    async with runtime.sessions() as session:
+        backlog = (
+            await session.execute(
+                select(
+                    BacklogCount.queue_id,
+                    BacklogCount.organisation_id,
+                    BacklogCount.priority,
+                    BacklogCount.settled,
+                )
+            )
+        ).all()
+        finished = (
+            await session.execute(
+                select(
+                    FinishedClockCount.span,
+                    FinishedClockCount.period_start,
+                    FinishedClockCount.target,
+                    FinishedClockCount.queue_id,
+                    FinishedClockCount.organisation_id,
+                    FinishedClockCount.priority,
+                    FinishedClockCount.settled,
+                )
+            )
+        ).all()
+    assert all(row[-1] for row in [*backlog, *finished])
+    assert max(Counter(row[:-1] for row in backlog).values()) == 1
+    assert max(Counter(row[:-1] for row in finished).values()) == 1
+    assert await fold_report_counts(runtime) == 0
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "expected"),
+    [
+        # Whole days in the middle, whole hours at the ends, the minutes left over.
+        (
+            "2027-03-01T22:30:00",
+            "2027-03-04T02:15:00",
+            (
+                [("03-02T00", "03-04T00")],
+                [("03-01T23", "03-02T00"), ("03-04T00", "03-04T02")],
+                [("03-01T22:30", "03-01T23"), ("03-04T02", "03-04T02:15")],
+            ),
+        ),
+        # Within one day: hours and leftovers only.
+        (
+            "2027-03-01T10:20:00",
+            "2027-03-01T13:00:00",
+            ([], [("03-01T11", "03-01T13")], [("03-01T10:20", "03-01T11")]),
+        ),
+        # Within one hour: the whole period is left over.
+        ("2027-03-01T10:20:00", "2027-03-01T10:50:00", ([], [], [("03-01T10:20", "03-01T10:50")])),
+        # Aligned on days: nothing else.
+        ("2027-03-01T00:00:00", "2027-03-03T00:00:00", ([("03-01T00", "03-03T00")], [], [])),
+    ],
+)
+def test_a_period_is_cut_into_whole_days_whole_hours_and_leftover_minutes(
+    since: str, until: str, expected: tuple[list[tuple[str, str]], ...]
+) -> None:
+    def instant(text: str) -> datetime:
+        full = f"2027-{text}" if not text.startswith("2027") else text
+        if len(full) == len("2027-03-01T22"):
+            full += ":00"
+        return datetime.fromisoformat(full).replace(tzinfo=UTC)
+
+    got = spans(instant(since), instant(until))
+    assert got == tuple([(instant(a), instant(b)) for a, b in part] for part in expected)
