@@ -17,7 +17,7 @@ from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from helpdesk.core.settings import Settings
 from helpdesk.customers.models import Customer, Organisation
-from helpdesk.notifications.rendering import render_mail
+from helpdesk.notifications.rendering import reader_of, render_mail_for
 from helpdesk.notifications.service import flush_mail_jobs, queue_mail
 from helpdesk.runtime import Runtime
 
@@ -183,19 +183,21 @@ class AccountService:
             if customer is None:
                 return
             token = new_token()
+            expires_at = now + timedelta(minutes=settings.magic_link_minutes)
             session.add(
                 MagicLink(
                     customer_id=customer.id,
                     token_hash=token_hash(token),
                     created_at=now,
-                    expires_at=now + timedelta(minutes=settings.magic_link_minutes),
+                    expires_at=expires_at,
                 )
             )
-            rendered = render_mail(
+            rendered = render_mail_for(
+                reader_of(customer.language, customer.time_zone, settings),
                 "magic_link",
-                customer.language,
                 link=f"{settings.base_url}/portal/magic/{token}",
                 minutes=settings.magic_link_minutes,
+                expires_at=expires_at,
             )
             mail = queue_mail(
                 session,

@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.notices import AppointmentNotice
 from helpdesk.core.settings import Settings
-from helpdesk.core.zones import zone_named
 from helpdesk.customers.models import Customer
 from helpdesk.notifications.models import OutgoingMail
-from helpdesk.notifications.rendering import pick_language, render_mail
+from helpdesk.notifications.rendering import reader_of, render_mail_for
 from helpdesk.notifications.service import queue_mail, thread_headers
 from helpdesk.tickets.models import Ticket
 
@@ -57,10 +56,12 @@ async def queue_appointment_mail(
     zone (the help desk's defaults when the customer has none set, or the order names no customer)."""
     customer = await session.get(Customer, notice.customer_id) if notice.customer_id is not None else None
     ticket = await session.get(Ticket, notice.ticket_id)
-    language = pick_language((customer.language if customer else None) or settings.default_language)
-    zone = zone_named(customer.time_zone if customer else None, settings.default_time_zone)
+    reader = reader_of(
+        customer.language if customer else None, customer.time_zone if customer else None, settings
+    )
     link = f"{settings.base_url}/track/{ticket.tracking_token}" if ticket is not None else ""
-    rendered = render_mail(TEMPLATE, language, link=link, **appointment_values(notice, zone, language))
+    values = appointment_values(notice, reader.zone, reader.language)
+    rendered = render_mail_for(reader, TEMPLATE, link=link, **values)
     in_reply_to, references = await thread_headers(session, notice.ticket_id)
     return queue_mail(
         session,

@@ -3,29 +3,92 @@
 Templates live in ``templates/<language>/<kind>.{subject,txt,html}.j2``. The subject comes back as one safe
 header line (no CR/LF or control characters, whatever a customer typed into the values); the HTML is
 autoescaped; the plain text is not escaped (it is text).
+
+Times are handed to the templates as stored (aware UTC) and shown only through the ``local_date`` and
+``local_clock`` filters, which convert them to the reader's zone (see :class:`Reader`) and spell them in the
+mail's language, the clock always with the zone's abbreviation: the edge of the mail is where UTC ends.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel import dates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from helpdesk.channels.email.headers import safe_header_value
+from helpdesk.core.settings import Settings
+from helpdesk.core.zones import zone_named
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("en", "ru")
 DEFAULT_LANGUAGE = "en"
+# The template context key of the zone the filters convert to (not ``zone``: templates use that for a label).
+ZONE_KEY = "reader_zone"
 
 
 class RenderedMail(msgspec.Struct, frozen=True):
     subject: str
     body_text: str
     body_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who a mail is for, as far as its wording goes: the template language and the zone its times are in."""
+
+    language: str
+    zone: ZoneInfo
+
+
+def reader_of(language: str | None, time_zone: str | None, settings: Settings) -> Reader:
+    """A person's own language and time zone (a customer's settings), else the help desk's defaults
+    (``HELPDESK_DEFAULT_LANGUAGE``, ``HELPDESK_DEFAULT_TIME_ZONE``); a zone unknown to the zone database counts
+    as none, so showing a time never fails."""
+    return Reader(
+        language=pick_language(language or settings.default_language),
+        zone=zone_named(time_zone, settings.default_time_zone),
+    )
+
+
+def local_date(value: datetime, zone: tzinfo, language: str) -> str:
+    """``March 1, 2027`` / ``1 марта 2027 г.``: the day ``value`` falls on in ``zone``, spelled in ``language``."""
+    return dates.format_date(_in_zone(value, zone).date(), format="long", locale=language)
+
+
+def local_clock(value: datetime, zone: tzinfo) -> str:
+    """``12:00 MSK``: the 24-hour time of ``value`` in ``zone`` with the zone's abbreviation at that instant
+    (summer time changes it: CET, CEST)."""
+    local = _in_zone(value, zone)
+    return f"{local:%H:%M} {local.tzname() or 'UTC'}"
+
+
+def _in_zone(value: datetime, zone: tzinfo) -> datetime:
+    # Naive values are read as UTC, the storage zone (SQLite hands some back without an offset).
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(zone)
+
+
+def _context_zone(context: Context) -> tzinfo:
+    zone = context.get(ZONE_KEY)
+    return zone if isinstance(zone, tzinfo) else UTC
+
+
+@pass_context
+def _local_date_filter(context: Context, value: datetime) -> str:
+    return local_date(value, _context_zone(context), str(context.get("language", DEFAULT_LANGUAGE)))
+
+
+@pass_context
+def _local_clock_filter(context: Context, value: datetime) -> str:
+    return local_clock(value, _context_zone(context))
 
 
 def _nl2br(value: str) -> Markup:
@@ -42,6 +105,8 @@ def _environment() -> Environment:
         trim_blocks=True,
     )
     environment.filters["nl2br"] = _nl2br
+    environment.filters["local_date"] = _local_date_filter
+    environment.filters["local_clock"] = _local_clock_filter
     return environment
 
 
@@ -52,14 +117,23 @@ def pick_language(language: str | None) -> str:
 
 
 def render_mail(kind: str, language: str | None, **values: Any) -> RenderedMail:
-    """Render the three parts of mail ``kind`` in ``language``; raises ``jinja2.TemplateNotFound`` for an
-    unknown kind and ``jinja2.UndefinedError`` when a value the template uses is missing."""
+    """Render the three parts of mail ``kind`` in ``language``, its times in UTC (staff notices; mail to a
+    customer goes through :func:`render_mail_for`). Raises ``jinja2.TemplateNotFound`` for an unknown kind and
+    ``jinja2.UndefinedError`` when a value the template uses is missing."""
+    return _render(kind, pick_language(language), UTC, values)
+
+
+def render_mail_for(reader: Reader, kind: str, **values: Any) -> RenderedMail:
+    """:func:`render_mail` in ``reader``'s language, its times in ``reader``'s zone."""
+    return _render(kind, pick_language(reader.language), reader.zone, values)
+
+
+def _render(kind: str, language: str, zone: tzinfo, values: dict[str, Any]) -> RenderedMail:
     environment = _environment()
-    folder = pick_language(language)
-    context = {"language": folder, **values}
+    context = {**values, "language": language, ZONE_KEY: zone}
 
     def render(part: str) -> str:
-        return environment.get_template(f"{folder}/{kind}.{part}.j2").render(context)
+        return environment.get_template(f"{language}/{kind}.{part}.j2").render(context)
 
     return RenderedMail(
         subject=safe_header_value(render("subject"), max_length=400),

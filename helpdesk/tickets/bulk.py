@@ -24,7 +24,7 @@ from helpdesk.accounts.security import new_token
 from helpdesk.core.outbox import add_outbox_job
 from helpdesk.core.principal import Principal
 from helpdesk.notifications.models import OutgoingMail
-from helpdesk.notifications.rendering import render_mail
+from helpdesk.notifications.rendering import reader_of, render_mail_for
 from helpdesk.notifications.service import SEND_JOB, outgoing_mail_values, thread_of
 from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit
@@ -254,13 +254,14 @@ async def _write_jobs(
         customer = ticket.customer
         assert customer is not None
         ticket_id = ticket_ids[ticket.key]
-        rendered = render_mail(
+        rendered = render_mail_for(
+            reader_of(customer.language, customer.time_zone, runtime.settings),
             "ticket_acknowledgement",
-            customer.language,
             reference=ticket_reference(ticket_id),
             subject=batch.tickets[ticket.key].subject,
             name=customer.name or "",
             link=f"{runtime.settings.base_url}/track/{tokens[ticket.key]}",
+            received_at=now,
         )
         thread = [(now, ticket.thread_message_id, True)] if ticket.thread_message_id else []
         in_reply_to, references = thread_of(thread)

@@ -41,10 +41,6 @@ class ConversationService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    @property
-    def _base_url(self) -> str:
-        return self.runtime.settings.base_url
-
     async def add_message(
         self,
         principal: Principal,
@@ -212,7 +208,7 @@ class ConversationService:
                 ticket,
                 customer,
                 template="agent_reply",
-                base_url=self._base_url,
+                settings=self.runtime.settings,
                 auto_submitted=None,
                 body=data.body,
             )

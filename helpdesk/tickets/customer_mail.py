@@ -1,5 +1,6 @@
-"""Mail to a ticket's customer: rendered in their language, threaded with the ticket's earlier mail, queued in
-the caller's transaction (sent by the outbox after commit)."""
+"""Mail to a ticket's customer: rendered in their language with its times in their time zone (the help desk's
+defaults when they chose none), threaded with the ticket's earlier mail, queued in the caller's transaction
+(sent by the outbox after commit)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk.core.settings import Settings
 from helpdesk.customers.models import Customer
 from helpdesk.notifications.models import OutgoingMail
-from helpdesk.notifications.rendering import render_mail
+from helpdesk.notifications.rendering import reader_of, render_mail_for
 from helpdesk.notifications.service import queue_mail, thread_headers
 from helpdesk.tickets.models import Ticket
 
@@ -22,7 +24,7 @@ async def mail_customer(
     customer: Customer,
     *,
     template: str,
-    base_url: str,
+    settings: Settings,
     auto_submitted: str | None,
     thread: bool = True,
     **context: Any,
@@ -32,12 +34,12 @@ async def mail_customer(
     ``auto_submitted`` is "auto-replied" for acknowledgements and None for a person's reply (RFC 3834);
     ``thread=False`` skips looking up earlier mail (a ticket just opened on the web has none).
     """
-    rendered = render_mail(
+    rendered = render_mail_for(
+        reader_of(customer.language, customer.time_zone, settings),
         template,
-        customer.language,
         reference=ticket.reference,
         subject=ticket.subject,
-        link=f"{base_url}/track/{ticket.tracking_token}",
+        link=f"{settings.base_url}/track/{ticket.tracking_token}",
         **context,
     )
     in_reply_to, references = await thread_headers(session, ticket.id) if thread else (None, None)

@@ -265,10 +265,11 @@ class TicketService(ConversationService):
             ticket,
             customer,
             template="ticket_acknowledgement",
-            base_url=self._base_url,
+            settings=self.runtime.settings,
             auto_submitted="auto-replied",
             thread=thread,
             name=customer.name or "",
+            received_at=ticket.created_at,
         )
 
     async def update_ticket(self, principal: Principal, ticket_id: int, data: TicketUpdate) -> Ticket:
