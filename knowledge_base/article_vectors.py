@@ -34,6 +34,8 @@ _Array = TypeVar("_Array", bound=np.ndarray[Any, Any])
 SHRINKAGE = 0.5
 # Refit the whitening once this share of the articles changed since the last fit (and at least once).
 REFIT_SHARE = 0.05
+# Chunk rows of changed articles held before they are folded into the scatter (a few MB at 384 dims).
+PENDING_ROWS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,9 @@ class ArticleVectors:
         self._sum = np.zeros(dim, dtype=np.float64)
         self._count = 0
         self._within = np.zeros((dim, dim), dtype=np.float64)
+        # Articles put or removed since the scatter was last brought up to date: (chunks, centroid, sign).
+        self._pending: list[tuple[FloatArray, FloatArray, float]] = []
+        self._pending_rows = 0
         self._mean = np.zeros(dim, dtype=np.float64)
         self._whiten: FloatArray | None = None
         self._changes_since_fit = 0
@@ -158,10 +163,29 @@ class ArticleVectors:
         return True
 
     def _account(self, chunks: FloatArray, centroid: FloatArray, sign: float) -> None:
-        # Within-article scatter of one article: sum of (v - c)(v - c)^T = V^T V - n c c^T.
         self._sum += sign * chunks.sum(axis=0)
         self._count += int(sign) * chunks.shape[0]
-        self._within += sign * (chunks.T @ chunks - chunks.shape[0] * np.outer(centroid, centroid))
+        # The scatter is dim x dim: updated per article it cost more than the rest of a start-up that
+        # loads stored vectors, so articles wait and are folded in together, in two matrix products.
+        self._pending.append((chunks, centroid, sign))
+        self._pending_rows += chunks.shape[0]
+        if self._pending_rows >= PENDING_ROWS:
+            self.within_scatter()
+
+    def within_scatter(self) -> FloatArray:
+        """The within-article scatter of the live articles: over each article, the sum of
+        (v - c)(v - c)^T over its chunk vectors v around their centroid c, i.e. V^T V - n c c^T."""
+        if self._pending:
+            rows = np.vstack([chunks for chunks, _, _ in self._pending])
+            row_signs = np.concatenate([np.full(chunks.shape[0], sign) for chunks, _, sign in self._pending])
+            centroids = np.vstack([centroid for _, centroid, _ in self._pending])
+            weights = np.array([sign * chunks.shape[0] for chunks, _, sign in self._pending])
+            self._within += (rows * row_signs[:, None]).T @ rows - (
+                centroids * weights[:, None]
+            ).T @ centroids
+            self._pending.clear()
+            self._pending_rows = 0
+        return self._within
 
     def _compact(self) -> None:
         # Re-pack the live articles into fresh arrays; the running sums are recomputed from them (which
@@ -178,7 +202,7 @@ class ArticleVectors:
         due = self._whiten is None or self._changes_since_fit > max(1, REFIT_SHARE * len(self._slot_of))
         if due and self._count:
             self._mean = self._sum / self._count
-            self._whiten = whitening(self._within, self._count)
+            self._whiten = whitening(self.within_scatter(), self._count)
             self._prototype_ready[:] = False
             self._changes_since_fit = 0
 

@@ -85,7 +85,7 @@ def test_running_sums_after_changes_equal_a_fresh_build_of_the_same_articles() -
     query = unit(0.3, -0.2, 0.5, 0.1)
     # The whitening in use may be older in the churned store, so compare the parts it does not touch.
     assert churned.scores(query, ids)[:2] == pytest.approx(fresh.scores(query, ids)[:2])
-    assert churned._within == pytest.approx(fresh._within, abs=1e-9)
+    assert churned.within_scatter() == pytest.approx(fresh.within_scatter(), abs=1e-9)
     assert churned._count == fresh._count
 
 
