@@ -7,6 +7,10 @@ whenever such a session inserts a ``ticket_tag`` row with one of the tags. The r
 so the job runs after commit (and never for a tag that was rolled back), whichever code path set the tag:
 the ticket service, the API, the agent's pages. The job decides again from what is stored, so running it
 twice, or setting the tag again, changes nothing.
+
+Only tags that staff set count (an agent or admin on a page, an integration with a staff user's token): a
+customer may send tags with a new request, and those must not send a technician. The hook cannot tell who set a
+tag, so the job reads it from the ticket's audit trail (``helpdesk.field.tag_setters``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from dispatch.auto_orders import RULE_ACTOR, TaggedOrderService
@@ -24,6 +29,14 @@ from helpdesk.core.clock import Clock
 from helpdesk.core.db import transaction
 from helpdesk.core.outbox import OutboxEvent
 from helpdesk.core.settings import Settings
+from helpdesk.field.tag_setters import (
+    OPENED,
+    TAGS_CHANGED,
+    TagChange,
+    refusal_of_unstaffed_tags,
+    staff_set_tags,
+    tag_change,
+)
 from helpdesk.field.tickets import ticket_facts_of
 from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit
@@ -36,6 +49,8 @@ log = logging.getLogger(__name__)
 JOB = "create_tagged_work_order_job"
 # The ticket audit field of the rule's decisions.
 AUDIT_FIELD = "work_order_rule"
+# The job's outcome for a ticket whose rule tag a customer (or anyone but staff) set.
+NOT_STAFF_TAG = "not_staff_tag"
 # ``Session.info`` key under which a runtime's sessions carry the rule (absent: the rule is off).
 WATCH_KEY = "helpdesk.field.order_tags"
 
@@ -88,7 +103,8 @@ async def create_tagged_work_order_job(ctx: dict[str, Any], ticket_id: int) -> s
 async def apply_order_tag_rule(runtime: Runtime, ticket_id: int) -> str:
     """Give the ticket its work order if the rule says so, audited on the ticket (its creation and warranty
     decision also as notes, like a manual one); when the site is not known, say why once, in the audit
-    trail and an internal note, so an agent makes it by hand. Returns the outcome (``TaggedOrderOutcome``,
+    trail and an internal note, so an agent makes it by hand. A rule tag that no staff member set makes no
+    work order; the audit trail says so once. Returns the outcome (``TaggedOrderOutcome``, ``not_staff_tag``,
     or ``gone`` for a deleted ticket)."""
     rule = order_tag_rule(runtime.settings)
     service = TaggedOrderService(runtime)
@@ -97,8 +113,15 @@ async def apply_order_tag_rule(runtime: Runtime, ticket_id: int) -> str:
         if ticket is None:
             return "gone"
         tags = (await session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket_id))).all()
+        changes = await tag_changes(session, ticket_id)
         facts = await ticket_facts_of(session, ticket)
-    decision = await service.decide(facts, list(tags), rule.tags)
+    staff_tags = staff_set_tags(tags, changes)
+    decision = await service.decide(facts, sorted(staff_tags), rule.tags)
+    if decision.outcome == TaggedOrderOutcome.NOT_TAGGED:
+        refused = refusal_of_unstaffed_tags(tags, changes, rule.tags)
+        if refused is not None:
+            await _audit_once(runtime, ticket_id, refused)
+            return NOT_STAFF_TAG
     now = runtime.clock.now()
     if decision.outcome in (TaggedOrderOutcome.NO_SITE, TaggedOrderOutcome.SEVERAL_SITES):
         await _record_refusal(runtime, ticket_id, decision)
@@ -124,9 +147,45 @@ async def apply_order_tag_rule(runtime: Runtime, ticket_id: int) -> str:
     return str(decision.outcome)
 
 
+async def tag_changes(session: AsyncSession, ticket_id: int) -> list[TagChange]:
+    """The audit rows that gave the ticket its tags (its opening and every change of tags), oldest first."""
+    rows = await session.execute(
+        select(
+            AuditEvent.field,
+            AuditEvent.old_value,
+            AuditEvent.new_value,
+            AuditEvent.actor,
+            AuditEvent.actor_user_id,
+        )
+        .where(
+            AuditEvent.ticket_id == ticket_id,
+            AuditEvent.entity == "ticket",
+            AuditEvent.field.in_([OPENED, TAGS_CHANGED]),
+        )
+        .order_by(AuditEvent.id)
+    )
+    return [
+        tag_change(field, old, new, actor=actor, by_staff=user_id is not None)
+        for field, old, new, actor, user_id in rows
+    ]
+
+
 async def _record_refusal(runtime: Runtime, ticket_id: int, decision: TaggedOrderDecision) -> None:
     """Audit why the rule made no work order, once per reason, and leave the agents a note saying so."""
     text = f"no work order: tagged {decision.tag!r}, but {decision.detail}"
+    if not await _audit_once(runtime, ticket_id, text):
+        return
+    try:
+        await TicketService(runtime).add_field_note(
+            RULE_ACTOR, ticket_id, f"Field service: {text}. Create the work order by hand."
+        )
+    except Exception:
+        # The audit row holds the reason; a lost note is not worth a second audit entry.
+        log.exception("the tag rule's note on ticket %s could not be written", ticket_id)
+
+
+async def _audit_once(runtime: Runtime, ticket_id: int, text: str) -> bool:
+    """Record the rule's ``text`` in the ticket's audit trail unless it is there already; True if recorded."""
     async with transaction(runtime.sessions) as session:
         await session.get(Ticket, ticket_id, with_for_update=True)
         said = await session.scalar(
@@ -139,7 +198,7 @@ async def _record_refusal(runtime: Runtime, ticket_id: int, decision: TaggedOrde
             .limit(1)
         )
         if said is not None:
-            return
+            return False
         audit.record(
             session,
             runtime.clock.now(),
@@ -149,10 +208,4 @@ async def _record_refusal(runtime: Runtime, ticket_id: int, decision: TaggedOrde
             old=None,
             new=text,
         )
-    try:
-        await TicketService(runtime).add_field_note(
-            RULE_ACTOR, ticket_id, f"Field service: {text}. Create the work order by hand."
-        )
-    except Exception:
-        # The audit row holds the reason; a lost note is not worth a second audit entry.
-        log.exception("the tag rule's note on ticket %s could not be written", ticket_id)
+    return True

@@ -4,97 +4,19 @@ order at the customer's only asset, priced as a manual one, audited; without a k
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
+from tagkit import Desk, make_asset, make_customer, open_request, rule_audit, set_tags, work_orders
 
 from helpdesk.field.auto_orders import create_tagged_work_order_job
-from helpdesk.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 
-RULE = {"field_order_tags": "onsite, Vor-Ort", "field_order_duration_minutes": 90}
 
-
-@pytest.fixture
-async def desk(make_client) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:  # type: ignore[no-untyped-def]
-    """An app with the tag rule on: (client, runtime)."""
-    async with make_client(**RULE) as started:
-        yield started
-        await started[1].queue.drain()  # type: ignore[attr-defined]
-
-
-async def make_customer(client: httpx.AsyncClient, admin: Any, email: str) -> int:
-    response = await client.post(
-        "/api/v1/customers", json={"email": email, "name": "Carla Customer"}, headers=admin.headers
-    )
-    assert response.status_code == 201, response.text
-    customer_id: int = response.json()["id"]
-    return customer_id
-
-
-async def make_asset(
-    client: httpx.AsyncClient, admin: Any, customer_id: int, **fields: Any
-) -> dict[str, Any]:
-    body = {
-        "serial_number": f"SN-{customer_id}-{fields.get('product', 'Boiler')}",
-        "product": "Boiler",
-        "customer_id": customer_id,
-        "site_address": "Hauptstr. 5, Berlin",
-        "lat": 52.5,
-        "lon": 13.4,
-        "warranty_until": "2028-01-01",
-        **fields,
-    }
-    response = await client.post("/api/v1/dispatch/assets", json=body, headers=admin.headers)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-async def open_ticket(
-    desk: tuple[httpx.AsyncClient, Runtime], agent: Any, customer_id: int, **fields: Any
-) -> dict[str, Any]:
-    client, runtime = desk
-    body = {
-        "subject": "Boiler leaks",
-        "description": "Water on the floor",
-        "customer_id": customer_id,
-        **fields,
-    }
-    response = await client.post("/api/v1/tickets", json=body, headers=agent.headers)
-    assert response.status_code == 201, response.text
-    await runtime.queue.drain()  # type: ignore[attr-defined]
-    result: dict[str, Any] = response.json()
-    return result
-
-
-async def set_tags(
-    desk: tuple[httpx.AsyncClient, Runtime], agent: Any, ticket_id: int, tags: list[str]
-) -> None:
-    client, runtime = desk
-    current = await client.get(f"/api/v1/tickets/{ticket_id}", headers=agent.headers)
-    response = await client.patch(
-        f"/api/v1/tickets/{ticket_id}",
-        json={"version": current.json()["version"], "tags": tags},
-        headers=agent.headers,
-    )
-    assert response.status_code == 200, response.text
-    await runtime.queue.drain()  # type: ignore[attr-defined]
-
-
-async def work_orders(client: httpx.AsyncClient, agent: Any, ticket_id: int) -> list[dict[str, Any]]:
-    response = await client.get(f"/api/v1/dispatch/work-orders?ticket_id={ticket_id}", headers=agent.headers)
-    assert response.status_code == 200, response.text
-    result: list[dict[str, Any]] = response.json()
-    return result
-
-
-async def rule_audit(client: httpx.AsyncClient, agent: Any, ticket_id: int) -> list[str]:
-    ticket = await client.get(f"/api/v1/tickets/{ticket_id}", headers=agent.headers)
-    return [a["new_value"] for a in ticket.json()["audit"] if a["field"] == "work_order_rule"]
+async def open_ticket(desk: Desk, agent: Any, customer_id: int, **fields: Any) -> dict[str, Any]:
+    """The agent opens a request for the customer (a phone call)."""
+    return await open_request(desk, agent.headers, customer_id=customer_id, **fields)
 
 
 async def test_a_ticket_opened_with_the_tag_gets_an_unscheduled_work_order_at_the_customers_asset(  # type: ignore[no-untyped-def]
