@@ -1,39 +1,28 @@
-"""Helpers for the web pages: sign a staff member in through the /login form, read a form's CSRF token."""
+"""Fixtures for the web pages: staff signed in through the /login form (in a language and zone of their own if
+asked), and field service set up through the API (technicians, jobs, a planned day) for the dispatch pages."""
 
 from __future__ import annotations
 
-import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict
 
 import httpx
 import pytest
+from fieldweb import FieldDesk, PlannedDay, StaffedDay
+from webkit import WebStaff, csrf_of
 
 from helpdesk.runtime import Runtime
-
-CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-@dataclass
-class WebStaff:
-    id: int
-    email: str
-    password: str
-    csrf: str
 
 
 @pytest.fixture
 def sign_in(client: httpx.AsyncClient, runtime: Runtime):  # type: ignore[no-untyped-def]
-    """``await sign_in("agent")``: a new staff member signed in on ``client`` through the login form."""
+    """``await sign_in("agent")``: a new staff member signed in on ``client`` through the login form;
+    ``language="ru"`` or ``time_zone="Europe/Moscow"`` saves that setting on /settings as they would."""
     from helpdesk.accounts.service import AccountService
 
-    async def run(role: str = "agent", name: str | None = None) -> WebStaff:
+    async def run(
+        role: str = "agent", name: str | None = None, *, language: str = "", time_zone: str = ""
+    ) -> WebStaff:
         password = "correct horse battery"
         email = f"{role}-{secrets.token_hex(3)}@staff.example"
         user = await AccountService(runtime).create_user(
@@ -48,6 +37,41 @@ def sign_in(client: httpx.AsyncClient, runtime: Runtime):  # type: ignore[no-unt
         )
         assert done.status_code == 303, done.text
         page = await client.get("/agent/new" if role != "technician" else "/")
-        return WebStaff(user.id, email, password, csrf_of(page.text))
+        me = WebStaff(user.id, email, password, csrf_of(page.text))
+        if language or time_zone:
+            saved = await client.post(
+                "/settings", data={"_csrf": me.csrf, "language": language or "en", "time_zone": time_zone}
+            )
+            assert saved.status_code == 303, saved.text
+        return me
 
     return run
+
+
+@pytest.fixture
+async def dispatcher(sign_in) -> WebStaff:  # type: ignore[no-untyped-def]
+    """An agent signed in on ``client``: the person at the dispatch board."""
+    me: WebStaff = await sign_in("agent", name="Dan Dispatcher")
+    return me
+
+
+@pytest.fixture
+def field_desk(client, runtime, admin, agent, make_staff, open_ticket) -> FieldDesk:  # type: ignore[no-untyped-def]
+    """Technicians, work orders and plans made through the API (see ``fieldweb.FieldDesk``)."""
+    return FieldDesk(client, runtime, admin, agent, make_staff, open_ticket)
+
+
+@pytest.fixture
+async def staffed_day(field_desk: FieldDesk) -> StaffedDay:
+    """Tom Tech (boiler) and Eve Electric (electrical only) with two boiler jobs on ``fieldweb.DAY``."""
+    _, boiler = await field_desk.technician()
+    _, electric = await field_desk.technician(name="Eve Electric", skills={"electrical": 1})
+    first = await field_desk.work_order()
+    second = await field_desk.work_order()
+    return StaffedDay(boiler["id"], electric["id"], first["id"], second["id"])
+
+
+@pytest.fixture
+async def planned_day(field_desk: FieldDesk, staffed_day: StaffedDay) -> PlannedDay:
+    """The :func:`staffed_day` planned, not published."""
+    return PlannedDay(**asdict(staffed_day), plan=await field_desk.plan())

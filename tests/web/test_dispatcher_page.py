@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fieldweb import DAY, make_technician, make_work_order
+from fieldweb import DAY, FieldDesk, StaffedDay
+from webkit import WebStaff
 
 from helpdesk.runtime import Runtime
 
@@ -16,25 +17,16 @@ pytestmark = pytest.mark.integration
 async def test_a_dispatcher_plans_moves_and_publishes_a_day_through_the_page(
     client: httpx.AsyncClient,
     runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    field_desk: FieldDesk,
+    staffed_day: StaffedDay,
+    dispatcher: WebStaff,
 ) -> None:
-    _, boiler = await make_technician(client, admin, make_staff)
-    _, electric = await make_technician(
-        client, admin, make_staff, name="Eve Electric", skills={"electrical": 1}
-    )
-    first = await make_work_order(client, agent, open_ticket)
-    second = await make_work_order(client, agent, open_ticket)
-    me = await sign_in("agent")
     empty = await client.get(f"/agent/dispatch?day={DAY}")
     assert empty.status_code == 200
     assert "No plan for this day yet" in empty.text
 
     queued = await client.post(
-        "/agent/dispatch/plans", data={"_csrf": me.csrf, "day": DAY, "time_limit_seconds": "0"}
+        "/agent/dispatch/plans", data={"_csrf": dispatcher.csrf, "day": DAY, "time_limit_seconds": "0"}
     )
     assert queued.status_code == 303
     waiting = await client.get(queued.headers["location"])
@@ -43,40 +35,40 @@ async def test_a_dispatcher_plans_moves_and_publishes_a_day_through_the_page(
     board = await client.get(queued.headers["location"])
     assert board.status_code == 200
     plan_id = int(queued.headers["location"].rsplit("plan=", 1)[1])
-    assert f'id="wo-{first["id"]}"' in board.text
-    assert f'id="wo-{second["id"]}"' in board.text
+    assert f'id="wo-{staffed_day.first}"' in board.text
+    assert f'id="wo-{staffed_day.second}"' in board.text
 
     bad = await client.post(
         f"/agent/dispatch/plans/{plan_id}/moves",
         data={
-            "_csrf": me.csrf,
-            "work_order_id": first["id"],
-            "technician_id": electric["id"],
+            "_csrf": dispatcher.csrf,
+            "work_order_id": staffed_day.first,
+            "technician_id": staffed_day.electric,
             "position": "1",
         },
     )
     assert bad.status_code == 422
-    assert f'id="err-{first["id"]}"><li>skill:' in bad.text
+    assert f'id="err-{staffed_day.first}"><li>skill:' in bad.text
 
     good = await client.post(
         f"/agent/dispatch/plans/{plan_id}/moves",
         data={
-            "_csrf": me.csrf,
-            "work_order_id": second["id"],
-            "technician_id": boiler["id"],
+            "_csrf": dispatcher.csrf,
+            "work_order_id": staffed_day.second,
+            "technician_id": staffed_day.boiler,
             "position": "1",
         },
     )
     assert good.status_code == 303, good.text
-    plan = (await client.get(f"/api/v1/dispatch/plans/{plan_id}", headers=agent.headers)).json()
+    plan = await field_desk.read_plan(plan_id)
     first_visit = min(plan["visits"], key=lambda v: v["position"])
-    assert first_visit["work_order_id"] == second["id"]
+    assert first_visit["work_order_id"] == staffed_day.second
 
-    published = await client.post(f"/agent/dispatch/plans/{plan_id}/publish", data={"_csrf": me.csrf})
+    published = await client.post(f"/agent/dispatch/plans/{plan_id}/publish", data={"_csrf": dispatcher.csrf})
     assert published.status_code == 303
     assert "Published" in (await client.get(published.headers["location"])).text
-    order = (await client.get(f"/api/v1/dispatch/work-orders/{second['id']}", headers=agent.headers)).json()
-    assert order["technician_id"] == boiler["id"]
+    order = await field_desk.read_work_order(staffed_day.second)
+    assert order["technician_id"] == staffed_day.boiler
     assert order["window_start_at"] is not None
     await runtime.queue.drain()  # type: ignore[attr-defined]
 

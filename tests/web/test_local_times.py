@@ -4,15 +4,15 @@ Storage stays UTC (the API answers in UTC). The clock stands at 2027-03-01 09:00
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-from fieldweb import DAY, WEEKDAYS_8_TO_17, make_technician, make_work_order
+from fieldweb import DAY, WEEKDAYS_8_TO_17, FieldDesk
 
 from helpdesk.core.settings import Settings
-from helpdesk.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 
@@ -26,40 +26,31 @@ def settings(settings: Settings) -> Settings:
     return msgspec.structs.replace(settings, default_time_zone="Asia/Tokyo")
 
 
-async def _published_berlin_job(
-    client: httpx.AsyncClient, runtime: Runtime, admin: Any, agent: Any, make_staff: Any, open_ticket: Any
-) -> tuple[Any, dict[str, Any], int]:
-    staff, _ = await make_technician(
-        client,
-        admin,
-        make_staff,
-        name="Berta Berlin",
-        hours=BERLIN_HOURS,
-        lunch_window=None,
-        password="correct horse battery",
+@dataclass(frozen=True)
+class BerlinJob:
+    """A job in a window of 13:00-15:00 UTC, planned and published for Berta Berlin, whose calendar is Berlin's."""
+
+    technician: Any  # her staff account, with a password to sign in
+    order: dict[str, Any]
+    plan: int
+
+
+@pytest.fixture
+async def berlin_job(field_desk: FieldDesk) -> BerlinJob:
+    technician, _ = await field_desk.technician(
+        name="Berta Berlin", hours=BERLIN_HOURS, lunch_window=None, password="correct horse battery"
     )
-    order = await make_work_order(client, agent, open_ticket, windows=[WINDOW])
-    queued = await client.post(
-        "/api/v1/dispatch/plans", json={"day": DAY, "time_limit_seconds": 0}, headers=agent.headers
-    )
-    assert queued.status_code == 202, queued.text
-    await runtime.queue.drain()  # type: ignore[attr-defined]
-    plan_id = queued.json()["id"]
-    published = await client.post(f"/api/v1/dispatch/plans/{plan_id}/publish", headers=agent.headers)
-    assert published.status_code == 200, published.text
-    await runtime.queue.drain()  # type: ignore[attr-defined]
-    return staff, order, plan_id
+    order = await field_desk.work_order(windows=[WINDOW])
+    plan = await field_desk.plan()
+    await field_desk.publish(plan)
+    return BerlinJob(technician, order, plan)
 
 
 async def test_a_page_shows_times_in_the_viewers_own_zone_with_its_abbreviation(
     client: httpx.AsyncClient, agent: Any, open_ticket: Any, sign_in: Any
 ) -> None:
     ticket = await open_ticket(agent.headers, customer_email="moscow@example.com")
-    me = await sign_in("agent")
-    saved = await client.post(
-        "/settings", data={"_csrf": me.csrf, "language": "en", "time_zone": "Europe/Moscow"}
-    )
-    assert saved.status_code == 303, saved.text
+    await sign_in("agent", time_zone="Europe/Moscow")
     page = await client.get(f"/agent/tickets/{ticket['id']}")
     assert "Mar 1, 2027, 12:00:00\u202fPM MSK" in page.text
     assert " UTC<" not in page.text
@@ -78,20 +69,14 @@ async def test_people_without_a_zone_see_the_help_desks_default_zone(
 
 
 async def test_a_berlin_technician_sees_arrival_windows_in_berlin_time(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
+    client: httpx.AsyncClient, field_desk: FieldDesk, berlin_job: BerlinJob
 ) -> None:
-    staff, order, _ = await _published_berlin_job(client, runtime, admin, agent, make_staff, open_ticket)
-    api = await client.get(f"/api/v1/dispatch/work-orders/{order['id']}", headers=agent.headers)
-    assert api.json()["window_start_at"] == "2027-03-01T13:00:00Z"
+    order = berlin_job.order
+    assert (await field_desk.read_work_order(order["id"]))["window_start_at"] == "2027-03-01T13:00:00Z"
 
     client.cookies.clear()
     login = await client.post(
-        "/api/v1/auth/login", json={"email": staff.email, "password": "correct horse battery"}
+        "/api/v1/auth/login", json={"email": berlin_job.technician.email, "password": "correct horse battery"}
     )
     assert login.status_code == 200, login.text
     page = await client.get("/technician", headers={"Cookie": f"hd_session={login.cookies['hd_session']}"})
@@ -101,33 +86,21 @@ async def test_a_berlin_technician_sees_arrival_windows_in_berlin_time(
 
 
 async def test_the_dispatch_board_shows_each_technicians_visits_in_their_zone(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, berlin_job: BerlinJob, dispatcher: Any
 ) -> None:
-    _, order, plan_id = await _published_berlin_job(client, runtime, admin, agent, make_staff, open_ticket)
-    await sign_in("agent")
-    board = await client.get(f"/agent/dispatch?day={DAY}&plan={plan_id}")
-    row = board.text.split(f'id="wo-{order["id"]}"', 1)[1].split("</tr>", 1)[0]
+    board = await client.get(f"/agent/dispatch?day={DAY}&plan={berlin_job.plan}")
+    row = board.text.split(f'id="wo-{berlin_job.order["id"]}"', 1)[1].split("</tr>", 1)[0]
     assert '<span class="visit-time">14:00–15:00</span>' in row
     assert "--from: 840;" in row
     assert '<th scope="col">Time <span class="muted">CET</span></th>' in board.text
 
 
 async def test_a_work_order_window_typed_on_the_ticket_page_is_read_in_the_agents_zone(
-    client: httpx.AsyncClient, admin: Any, agent: Any, make_staff: Any, open_ticket: Any, sign_in: Any
+    client: httpx.AsyncClient, field_desk: FieldDesk, agent: Any, open_ticket: Any, sign_in: Any
 ) -> None:
-    await make_technician(client, admin, make_staff)
+    await field_desk.technician()
     ticket = await open_ticket(agent.headers, customer_email="window@example.com")
-    me = await sign_in("agent")
-    saved = await client.post(
-        "/settings", data={"_csrf": me.csrf, "language": "en", "time_zone": "Europe/Moscow"}
-    )
-    assert saved.status_code == 303, saved.text
+    me = await sign_in("agent", time_zone="Europe/Moscow")
     page = await client.get(f"/agent/tickets/{ticket['id']}")
     assert "Available from (MSK)" in page.text
     made = await client.post(

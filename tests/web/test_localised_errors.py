@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fieldweb import DAY, make_technician, make_work_order
+from fieldweb import PlannedDay
+from webkit import csrf_of
 
-from helpdesk.runtime import Runtime
 from helpdesk.web.error_text import BY_CODE, MESSAGES, localise
 from helpdesk.web.i18n import translations
 
@@ -20,17 +20,10 @@ RUSSIAN = {"Accept-Language": "ru-RU,ru;q=0.9"}
 TOO_BIG = b"x" * (65 * 1024)
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
-
-
-async def _russian_agent(client: httpx.AsyncClient, sign_in: Any) -> Any:
-    me = await sign_in("agent")
-    saved = await client.post("/settings", data={"_csrf": me.csrf, "language": "ru", "time_zone": ""})
-    assert saved.status_code == 303, saved.text
-    return me
+@pytest.fixture
+async def russian_agent(sign_in: Any) -> Any:
+    """An agent signed in on the pages who chose Russian in their settings."""
+    return await sign_in("agent", language="ru")
 
 
 @pytest.mark.parametrize("message", MESSAGES)
@@ -51,7 +44,7 @@ def test_every_error_code_has_a_russian_sentence() -> None:
 
 
 async def test_a_russian_agent_sees_a_refused_status_change_in_russian(
-    client: httpx.AsyncClient, agent: Any, open_ticket: Any, sign_in: Any
+    client: httpx.AsyncClient, agent: Any, open_ticket: Any, russian_agent: Any
 ) -> None:
     ticket = await open_ticket(agent.headers, customer_email="closed@example.com")
     closed = await client.patch(
@@ -60,11 +53,10 @@ async def test_a_russian_agent_sees_a_refused_status_change_in_russian(
         headers=agent.headers,
     )
     assert closed.status_code == 200, closed.text
-    me = await _russian_agent(client, sign_in)
     refused = await client.post(
         f"/agent/tickets/{ticket['id']}/update",
         data={
-            "_csrf": me.csrf,
+            "_csrf": russian_agent.csrf,
             "version": str(closed.json()["version"]),
             "status": "open",
             "shown_status": "closed",
@@ -109,41 +101,24 @@ async def test_an_expired_sign_in_link_is_refused_in_russian(client: httpx.Async
 
 
 async def test_a_refused_dispatch_move_is_explained_in_russian(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, planned_day: PlannedDay, russian_agent: Any
 ) -> None:
-    await make_technician(client, admin, make_staff)
-    _, electric = await make_technician(
-        client, admin, make_staff, name="Eve Electric", skills={"electrical": 1}
-    )
-    order = await make_work_order(client, agent, open_ticket)
-    queued = await client.post(
-        "/api/v1/dispatch/plans", json={"day": DAY, "time_limit_seconds": 0}, headers=agent.headers
-    )
-    await runtime.queue.drain()  # type: ignore[attr-defined]
-    me = await _russian_agent(client, sign_in)
     refused = await client.post(
-        f"/agent/dispatch/plans/{queued.json()['id']}/moves",
+        f"/agent/dispatch/plans/{planned_day.plan}/moves",
         data={
-            "_csrf": me.csrf,
-            "work_order_id": order["id"],
-            "technician_id": electric["id"],
+            "_csrf": russian_agent.csrf,
+            "work_order_id": planned_day.first,
+            "technician_id": planned_day.electric,
             "position": "1",
         },
     )
     assert refused.status_code == 422
-    assert f'id="err-{order["id"]}"><li>не хватает навыков: ' in refused.text
+    assert f'id="err-{planned_day.first}"><li>не хватает навыков: ' in refused.text
 
 
 async def test_an_error_page_speaks_the_readers_saved_language(
-    client: httpx.AsyncClient, sign_in: Any
+    client: httpx.AsyncClient, russian_agent: Any
 ) -> None:
-    await _russian_agent(client, sign_in)
     missing = await client.get("/agent/tickets/987654")
     assert missing.status_code == 404
     assert "Заявка 987654 не найдена." in missing.text

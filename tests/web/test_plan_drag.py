@@ -1,5 +1,8 @@
 """Drag and drop on the dispatcher's page, over HTTP: the script sends the row's Move form asking for JSON; the
-plan service validates the move; a refused move answers 422 with each broken rule in words."""
+plan service validates the move; a refused move answers 422 with each broken rule in words.
+
+Each test starts from the ``planned_day``: Tom Tech (boiler) and Eve Electric (electrical only), two boiler jobs,
+the day planned; the ``dispatcher`` is an agent signed in on the page."""
 
 from __future__ import annotations
 
@@ -7,57 +10,28 @@ from typing import Any
 
 import httpx
 import pytest
-from fieldweb import DAY, make_technician, make_work_order
-
-from helpdesk.runtime import Runtime
+from fieldweb import DAY, FieldDesk, PlannedDay
+from webkit import WebStaff
 
 pytestmark = pytest.mark.integration
 JSON = {"Accept": "application/json"}
 
 
-async def _planned_day(
-    client: httpx.AsyncClient, runtime: Runtime, admin: Any, agent: Any, make_staff: Any, open_ticket: Any
-) -> dict[str, Any]:
-    """Two technicians (boiler, electrical), two boiler jobs, the day planned: ids and the plan."""
-    _, boiler = await make_technician(client, admin, make_staff)
-    _, electric = await make_technician(
-        client, admin, make_staff, name="Eve Electric", skills={"electrical": 1}
-    )
-    first = await make_work_order(client, agent, open_ticket)
-    second = await make_work_order(client, agent, open_ticket)
-    planned = await client.post(
-        "/api/v1/dispatch/plans", json={"day": DAY, "time_limit_seconds": 0}, headers=agent.headers
-    )
-    assert planned.status_code == 202, planned.text
-    await runtime.queue.drain()  # type: ignore[attr-defined]
-    return {
-        "plan": planned.json()["id"],
-        "boiler": boiler["id"],
-        "electric": electric["id"],
-        "first": first["id"],
-        "second": second["id"],
-    }
+async def drag(
+    client: httpx.AsyncClient, me: WebStaff, day: PlannedDay, order: int, technician: int | str, position: int
+) -> httpx.Response:
+    """What plan-drag.js sends for a drop: the Move form, answered in JSON (``technician=""``: 'Not planned')."""
+    form = {"_csrf": me.csrf, "work_order_id": order, "technician_id": technician, "position": str(position)}
+    return await client.post(f"/agent/dispatch/plans/{day.plan}/moves", data=form, headers=JSON)
 
 
 async def test_a_refused_drag_answers_422_with_each_broken_rule_in_words_and_leaves_the_plan(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, field_desk: FieldDesk, planned_day: PlannedDay, dispatcher: WebStaff
 ) -> None:
-    day = await _planned_day(client, runtime, admin, agent, make_staff, open_ticket)
-    before = (await client.get(f"/api/v1/dispatch/plans/{day['plan']}", headers=agent.headers)).json()
-    me = await sign_in("agent")
-    form = {
-        "_csrf": me.csrf,
-        "work_order_id": day["first"],
-        "technician_id": day["electric"],
-        "position": "1",
-    }
-    refused = await client.post(f"/agent/dispatch/plans/{day['plan']}/moves", data=form, headers=JSON)
+    before = await field_desk.read_plan(planned_day.plan)
+
+    refused = await drag(client, dispatcher, planned_day, planned_day.first, planned_day.electric, 1)
+
     assert refused.status_code == 422
     answer = refused.json()
     assert answer["message"].startswith("Not moved: the plan would break")
@@ -65,101 +39,69 @@ async def test_a_refused_drag_answers_422_with_each_broken_rule_in_words_and_lea
     assert skill == {
         "code": "skill",
         "rule": "The technician lacks a skill this job needs",
-        "work_order": f"WO-{day['first']}",
+        "work_order": f"WO-{planned_day.first}",
         "technician": "Eve Electric",
         "detail": "needs boiler ≥ 1",
     }
-    after = (await client.get(f"/api/v1/dispatch/plans/{day['plan']}", headers=agent.headers)).json()
-    assert after["visits"] == before["visits"]
+    assert (await field_desk.read_plan(planned_day.plan))["visits"] == before["visits"]
 
 
 async def test_an_accepted_drag_moves_the_visit_and_answers_with_the_page_to_show(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, field_desk: FieldDesk, planned_day: PlannedDay, dispatcher: WebStaff
 ) -> None:
-    day = await _planned_day(client, runtime, admin, agent, make_staff, open_ticket)
-    me = await sign_in("agent")
-    form = {"_csrf": me.csrf, "work_order_id": day["second"], "technician_id": day["boiler"], "position": "1"}
-    moved = await client.post(f"/agent/dispatch/plans/{day['plan']}/moves", data=form, headers=JSON)
+    day = planned_day
+
+    moved = await drag(client, dispatcher, day, day.second, day.boiler, 1)
+
     assert moved.status_code == 200, moved.text
     assert moved.json() == {
-        "url": f"/agent/dispatch?day={DAY}&plan={day['plan']}&moved={day['second']}#wo-{day['second']}"
+        "url": f"/agent/dispatch?day={DAY}&plan={day.plan}&moved={day.second}#wo-{day.second}"
     }
-    plan = (await client.get(f"/api/v1/dispatch/plans/{day['plan']}", headers=agent.headers)).json()
-    first_visit = min(plan["visits"], key=lambda v: v["position"])
-    assert (first_visit["work_order_id"], first_visit["technician_id"]) == (day["second"], day["boiler"])
+    first_visit = min((await field_desk.read_plan(day.plan))["visits"], key=lambda v: v["position"])
+    assert (first_visit["work_order_id"], first_visit["technician_id"]) == (day.second, day.boiler)
 
 
 async def test_a_drag_to_not_planned_takes_the_visit_off_the_plan(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, field_desk: FieldDesk, planned_day: PlannedDay, dispatcher: WebStaff
 ) -> None:
-    day = await _planned_day(client, runtime, admin, agent, make_staff, open_ticket)
-    me = await sign_in("agent")
-    form = {"_csrf": me.csrf, "work_order_id": day["first"], "technician_id": "", "position": "1"}
-    moved = await client.post(f"/agent/dispatch/plans/{day['plan']}/moves", data=form, headers=JSON)
+    moved = await drag(client, dispatcher, planned_day, planned_day.first, "", 1)
+
     assert moved.status_code == 200, moved.text
-    plan = (await client.get(f"/api/v1/dispatch/plans/{day['plan']}", headers=agent.headers)).json()
-    assert day["first"] in {u["work_order_id"] for u in plan["unscheduled"]}
+    plan = await field_desk.read_plan(planned_day.plan)
+    assert planned_day.first in {u["work_order_id"] for u in plan["unscheduled"]}
 
 
 async def test_a_drag_on_a_published_plan_is_refused_with_a_message_and_the_page_offers_no_dragging(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, runtime: Any, planned_day: PlannedDay, dispatcher: WebStaff
 ) -> None:
-    day = await _planned_day(client, runtime, admin, agent, make_staff, open_ticket)
-    me = await sign_in("agent")
-    editable = await client.get(f"/agent/dispatch?day={DAY}&plan={day['plan']}")
+    day = planned_day
+    editable = await client.get(f"/agent/dispatch?day={DAY}&plan={day.plan}")
     assert 'id="plan-board"' in editable.text
     assert '<script src="/static/plan-drag.js" defer></script>' in editable.text
-    assert f'data-order="{day["first"]}"' in editable.text
-    published = await client.post(f"/agent/dispatch/plans/{day['plan']}/publish", data={"_csrf": me.csrf})
+    assert f'data-order="{day.first}"' in editable.text
+    published = await client.post(
+        f"/agent/dispatch/plans/{day.plan}/publish", data={"_csrf": dispatcher.csrf}
+    )
     assert published.status_code == 303
-    form = {"_csrf": me.csrf, "work_order_id": day["first"], "technician_id": day["boiler"], "position": "2"}
-    refused = await client.post(f"/agent/dispatch/plans/{day['plan']}/moves", data=form, headers=JSON)
+
+    refused = await drag(client, dispatcher, day, day.first, day.boiler, 2)
+
     assert refused.status_code == 422
     assert refused.json() == {
-        "message": f"plan {day['plan']} is published; only a done plan is edited",
+        "message": f"plan {day.plan} is published; only a done plan is edited",
         "violations": [],
     }
-    assert "plan-drag.js" not in (await client.get(f"/agent/dispatch?day={DAY}&plan={day['plan']}")).text
-    await runtime.queue.drain()  # type: ignore[attr-defined]
+    assert "plan-drag.js" not in (await client.get(f"/agent/dispatch?day={DAY}&plan={day.plan}")).text
+    await runtime.queue.drain()
 
 
 async def test_broken_rules_are_in_russian_for_a_russian_dispatcher(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, planned_day: PlannedDay, dispatcher: WebStaff
 ) -> None:
-    day = await _planned_day(client, runtime, admin, agent, make_staff, open_ticket)
-    me = await sign_in("agent")
     client.cookies.set("hd_lang", "ru")
-    form = {
-        "_csrf": me.csrf,
-        "work_order_id": day["first"],
-        "technician_id": day["electric"],
-        "position": "1",
-    }
-    refused = await client.post(f"/agent/dispatch/plans/{day['plan']}/moves", data=form, headers=JSON)
+
+    refused = await drag(client, dispatcher, planned_day, planned_day.first, planned_day.electric, 1)
+
     answer = refused.json()
     assert answer["message"].startswith("Не перемещено")
     assert "У техника нет навыка, нужного для этой работы" in {v["rule"] for v in answer["violations"]}

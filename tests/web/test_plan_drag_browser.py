@@ -7,11 +7,13 @@ Screenshots land in test-output/screenshots/ (dispatcher-drag-refused.png, dispa
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from fieldweb import technician_body, work_order_body
 from test_browser_journeys import SHOTS, Server, _sign_in, _staff, browser, server
 
 from helpdesk.core.settings import Settings
@@ -20,6 +22,34 @@ pytestmark = pytest.mark.browser
 __all__ = ["browser", "server"]  # the journeys' fixtures: a server on the test database, and chromium
 
 ALL_DAY = {day: ["06:00-22:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+SKILLS = {"Tom Boiler": {"boiler": 2}, "Bea Boiler": {"boiler": 2}, "Eve Electric": {"electrical": 1}}
+
+
+@dataclass(frozen=True)
+class DragDay:
+    """Tomorrow (the whole working day is ahead whatever the time of the run), :data:`SKILLS`' technicians
+    working all day (technician ids by name), two boiler jobs, and a dispatcher to sign in (an agent's e-mail)."""
+
+    day: str
+    technicians: dict[str, int]
+    orders: list[int]
+    dispatcher_email: str
+
+
+@pytest.fixture
+async def drag_day(server: Server) -> DragDay:
+    headers, users = await _accounts(server, list(SKILLS))
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as api:
+        for skill in ("boiler", "electrical"):
+            assert (await api.post("/api/v1/dispatch/skills", json={"name": skill})).status_code in (201, 409)
+        technicians = {name: await _technician(api, users[name], SKILLS[name]) for name in SKILLS}
+        orders = [await _work_order(api, f"Boiler {n} makes a banging noise") for n in (1, 2)]
+    return DragDay(
+        day=(datetime.now(UTC) + timedelta(days=1)).date().isoformat(),
+        technicians=technicians,
+        orders=orders,
+        dispatcher_email=await _staff(server, "agent", "Dan Dispatcher"),
+    )
 
 
 async def _accounts(server: Server, technicians: list[str]) -> tuple[dict[str, str], dict[str, int]]:
@@ -44,13 +74,9 @@ async def _accounts(server: Server, technicians: list[str]) -> tuple[dict[str, s
 
 
 async def _technician(api: httpx.AsyncClient, user_id: int, skills: dict[str, int]) -> int:
-    body = {
-        "user_id": user_id,
-        "skills": skills,
-        "home_lat": 52.52,
-        "home_lon": 13.405,
-        "hours": {"timezone": "UTC", "week": ALL_DAY},
-    }
+    body = technician_body(
+        user_id, skills=skills, hours={"timezone": "UTC", "week": ALL_DAY}, lunch_window=None
+    )
     made = await api.post("/api/v1/dispatch/technicians", json=body)
     assert made.status_code == 201, made.text
     technician_id: int = made.json()["id"]
@@ -63,34 +89,18 @@ async def _work_order(api: httpx.AsyncClient, subject: str) -> int:
         json={"subject": subject, "description": "It bangs.", "customer_email": "carla@example.com"},
     )
     assert ticket.status_code == 201, ticket.text
-    body = {
-        "ticket_id": ticket.json()["id"],
-        "location": {"address": "Unter den Linden 1, Berlin", "lat": 52.517, "lon": 13.389},
-        "required_skills": {"boiler": 1},
-        "duration_minutes": 60,
-    }
-    order = await api.post("/api/v1/dispatch/work-orders", json=body)
+    order = await api.post("/api/v1/dispatch/work-orders", json=work_order_body(ticket.json()["id"]))
     assert order.status_code == 201, order.text
     order_id: int = order.json()["id"]
     return order_id
 
 
 async def test_a_dispatcher_drags_a_job_to_another_technician_and_sees_the_plan_change(
-    browser: Any, server: Server
+    browser: Any, server: Server, drag_day: DragDay
 ) -> None:
-    skills = {"Tom Boiler": {"boiler": 2}, "Bea Boiler": {"boiler": 2}, "Eve Electric": {"electrical": 1}}
-    headers, users = await _accounts(server, list(skills))
-    async with httpx.AsyncClient(base_url=server.url, headers=headers) as api:
-        for skill in ("boiler", "electrical"):
-            assert (await api.post("/api/v1/dispatch/skills", json={"name": skill})).status_code in (201, 409)
-        technicians = {name: await _technician(api, users[name], skills[name]) for name in skills}
-        orders = [await _work_order(api, f"Boiler {n} makes a banging noise") for n in (1, 2)]
-    # Tomorrow: the whole working day is ahead whatever the time of the run.
-    day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
-    agent_email = await _staff(server, "agent", "Dan Dispatcher")
-
+    day, technicians, orders = drag_day.day, drag_day.technicians, drag_day.orders
     page = await browser.new_page(viewport={"width": 1366, "height": 1000})
-    await _sign_in(page, server, agent_email)
+    await _sign_in(page, server, drag_day.dispatcher_email)
     await page.wait_for_url("**/agent")
     await page.goto(f"{server.url}/agent/dispatch?day={day}")
     await page.select_option("#d-seconds", "1")

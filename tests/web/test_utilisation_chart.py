@@ -6,10 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fieldweb import DAY, make_technician, make_work_order
+from fieldweb import FieldDesk
 
 from helpdesk.reports.utilisation import technician_loads
-from helpdesk.runtime import Runtime
 
 
 def test_utilisation_is_work_of_duty_without_lunch_and_travel_share_is_driving_of_driving_and_work() -> None:
@@ -24,26 +23,13 @@ def test_utilisation_is_work_of_duty_without_lunch_and_travel_share_is_driving_o
 
 @pytest.mark.integration
 async def test_the_dashboard_shows_utilisation_of_a_published_day_and_exports_it(
-    client: httpx.AsyncClient,
-    runtime: Runtime,
-    admin: Any,
-    agent: Any,
-    make_staff: Any,
-    open_ticket: Any,
-    sign_in: Any,
+    client: httpx.AsyncClient, field_desk: FieldDesk, sign_in: Any
 ) -> None:
-    await make_technician(client, admin, make_staff, name="Tom Tech")
-    await make_work_order(client, agent, open_ticket)
-    made = await client.post(
-        "/api/v1/dispatch/plans", json={"day": DAY, "time_limit_seconds": 0}, headers=agent.headers
-    )
-    await runtime.queue.drain()  # type: ignore[attr-defined]
-    published = await client.post(
-        f"/api/v1/dispatch/plans/{made.json()['id']}/publish", headers=agent.headers
-    )
-    assert published.status_code == 200, published.text
-    await runtime.queue.drain()  # type: ignore[attr-defined]
+    await field_desk.technician(name="Tom Tech")
+    await field_desk.work_order()  # one hour
+    await field_desk.publish(await field_desk.plan())
     await sign_in("manager")
+
     page = await client.get("/manager?days=7")
     assert page.status_code == 200
     assert "Technician utilisation and travel share" in page.text
