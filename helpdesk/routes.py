@@ -46,6 +46,7 @@ def web_routes() -> list[ControllerRouterHandler]:
     from helpdesk.field.api import ical_router
     from helpdesk.web.admin import AdminPages
     from helpdesk.web.admin_field import FieldAdminPages
+    from helpdesk.web.admin_sla import SlaAdminPages
     from helpdesk.web.agent import AgentConsole
     from helpdesk.web.agent_ticket import AgentTicketPages
     from helpdesk.web.auth import AuthPages
@@ -76,6 +77,7 @@ def web_routes() -> list[ControllerRouterHandler]:
             ManagerDashboard,
             TechnicianPages,
             AdminPages,
+            SlaAdminPages,
             WorkOrderPages,
             DispatcherPages,
             CannedPages,

@@ -1,6 +1,7 @@
 """Administration of technicians (skills and levels, home base, working hours, lunch, daily limit, the secret
 calendar URL) and of the e-mail channel's IMAP mailboxes. Forms are converted into the services' schemas, so
-the rules are theirs; a rejected field is shown next to its input."""
+the rules are theirs; a refused form shows the page again with each message next to its field, in the
+reader's language (``submit_form``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from helpdesk.core.principal import Principal, PrincipalDep, Role
 from helpdesk.field.tickets import HelpdeskTickets
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.admin import ADMIN, WEEKDAYS
-from helpdesk.web.forms import FormErrors, convert, errors_of
+from helpdesk.web.forms import convert, submit_form
 from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
 from helpdesk.web.work_orders import form_errors, parse_skills
 
@@ -41,6 +42,11 @@ TECH_ALIASES = {
     "hours": "week_mon",
 }
 MAILBOX_FIELDS = ("name", "host", "port", "security", "username", "folder", "processed_folder")
+
+
+def explain_technician(exc: DomainError) -> dict[str, str] | None:
+    """The technician service's refusals on the technician form's fields (an unknown skill on the skills)."""
+    return form_errors(exc, TECH_ALIASES)
 
 
 def _number(text: str) -> float | str:
@@ -99,13 +105,17 @@ class FieldAdminPages(Controller):
         form = await checked_form(request, principal)
         values = {name: field(form, name) for name in TECH_FIELDS}
         service = TechnicianService(runtime, HelpdeskTickets(runtime))
-        try:
+
+        async def create() -> Template | Redirect:
             data = convert(technician_payload(values, create=True), TechnicianCreate, TECH_ALIASES)
             created = await service.create_technician(data)
-        except (FormErrors, DomainError) as exc:
-            errors = form_errors(exc, TECH_ALIASES)
+            # The new calendar feed URL is shown on this answer only: the page, not a redirect.
+            return await _tech_page(request, principal, runtime, feed=(created.name, created.ical_url))
+
+        async def show(errors: dict[str, str]) -> Template | Redirect:
             return await _tech_page(request, principal, runtime, "tech", values, errors)
-        return await _tech_page(request, principal, runtime, feed=(created.name, created.ical_url))
+
+        return await submit_form(create, show, explain=explain_technician)
 
     @post("/technicians/{technician_id:int}")
     async def update_technician(
@@ -116,12 +126,15 @@ class FieldAdminPages(Controller):
         values = {name: field(form, name) for name in TECH_FIELDS}
         payload = {**technician_payload(values, create=False), "is_active": bool(field(form, "is_active"))}
         service = TechnicianService(runtime, HelpdeskTickets(runtime))
-        try:
+
+        async def update() -> Template | Redirect:
             await service.update_technician(technician_id, convert(payload, TechnicianUpdate, TECH_ALIASES))
-        except (FormErrors, DomainError) as exc:
-            errors = form_errors(exc, TECH_ALIASES)
+            return Redirect("/admin/technicians?saved=1", status_code=303)
+
+        async def show(errors: dict[str, str]) -> Template | Redirect:
             return await _tech_page(request, principal, runtime, f"t{technician_id}", values, errors)
-        return Redirect("/admin/technicians?saved=1", status_code=303)
+
+        return await submit_form(update, show, explain=explain_technician)
 
     @post("/technicians/{technician_id:int}/ical-token")
     async def rotate_token(
@@ -150,12 +163,15 @@ class FieldAdminPages(Controller):
             "password": str(form.get("password", "") or ""),
             "port": optional_int(values["port"]) or values["port"] or 993,
         }
-        try:
+
+        async def create() -> Template | Redirect:
             await MailboxAdmin(runtime).create_mailbox(convert(payload, MailboxCreate))
-        except (FormErrors, DomainError) as exc:
-            errors = exc.errors if isinstance(exc, FormErrors) else errors_of(exc)
+            return Redirect("/admin/mailboxes?saved=1", status_code=303)
+
+        async def show(errors: dict[str, str]) -> Template | Redirect:
             return await _mailbox_page(request, principal, runtime, values, errors)
-        return Redirect("/admin/mailboxes?saved=1", status_code=303)
+
+        return await submit_form(create, show)
 
     @post("/mailboxes/{mailbox_id:int}/enabled")
     async def toggle_mailbox(

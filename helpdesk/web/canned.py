@@ -1,4 +1,5 @@
-"""Canned responses: the management page (/agent/canned) and the list next to the reply composer.
+"""Canned responses: the management page (/agent/canned) and the list next to the reply composer. A refused
+form shows the page again with each message next to its field, in the reader's language (``submit_form``).
 
 In the composer each response is a "use" link that reloads the ticket page with the text in the message box
 (no JavaScript needed); ``canned.js`` turns the link into an insert at the cursor.
@@ -14,14 +15,16 @@ from litestar.response import Redirect, Template
 
 from helpdesk.canned.schemas import CannedCreate
 from helpdesk.canned.service import CannedService
-from helpdesk.core.errors import DomainError
 from helpdesk.core.principal import Principal, PrincipalDep
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web import hooks
-from helpdesk.web.forms import FormErrors, convert, errors_of
+from helpdesk.web.forms import convert, explained_by, submit_form
+from helpdesk.web.i18n import N_
 from helpdesk.web.render import Req, checked_form, field, page, require_staff
 
 FIELDS = ("title", "body", "language")
+# The service's "canned response <id> not found": someone deleted it meanwhile, or it is another's.
+explain = explained_by({("not_found", ""): N_("This canned response no longer exists.")})
 
 
 async def canned_panel(runtime: Any, principal: Principal, ticket_id: int) -> dict[str, Any]:
@@ -51,12 +54,15 @@ class CannedPages(Controller):
     async def create(self, request: Req, principal: PrincipalDep, runtime: RuntimeDep) -> Template | Redirect:
         require_staff(principal)
         values, payload = _payload(await checked_form(request, principal))
-        try:
+
+        async def create_response() -> Template | Redirect:
             await CannedService(runtime).create_response(principal, convert(payload, CannedCreate))
-        except (FormErrors, DomainError) as exc:
-            errors = exc.errors if isinstance(exc, FormErrors) else errors_of(exc)
+            return Redirect("/agent/canned?saved=1", status_code=303)
+
+        async def show(errors: dict[str, str]) -> Template | Redirect:
             return await _page(request, principal, runtime, "new", values, errors)
-        return Redirect("/agent/canned?saved=1", status_code=303)
+
+        return await submit_form(create_response, show, explain=explain)
 
     @post("/{canned_id:int}")
     async def update(
@@ -64,12 +70,16 @@ class CannedPages(Controller):
     ) -> Template | Redirect:
         require_staff(principal)
         values, payload = _payload(await checked_form(request, principal))
-        try:
-            await CannedService(runtime).update_response(principal, canned_id, convert(payload, CannedCreate))
-        except (FormErrors, DomainError) as exc:
-            errors = exc.errors if isinstance(exc, FormErrors) else errors_of(exc)
+
+        async def update_response() -> Template | Redirect:
+            data = convert(payload, CannedCreate)
+            await CannedService(runtime).update_response(principal, canned_id, data)
+            return Redirect("/agent/canned?saved=1", status_code=303)
+
+        async def show(errors: dict[str, str]) -> Template | Redirect:
             return await _page(request, principal, runtime, f"c{canned_id}", values, errors)
-        return Redirect("/agent/canned?saved=1", status_code=303)
+
+        return await submit_form(update_response, show, explain=explain)
 
     @post("/{canned_id:int}/delete")
     async def delete(

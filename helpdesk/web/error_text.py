@@ -93,16 +93,28 @@ MESSAGES = (
     N_("shift: leaves before the technician is ready"),
     N_("shift: returns at %(back)s after %(latest)s"),
     N_("capacity: load %(load)s exceeds capacity %(capacity)s"),
+    # Administration forms: people, SLA, technicians, mailboxes, canned responses.
+    N_("a group named %(name)s exists already"),
+    N_("a calendar named %(name)s exists already"),
+    N_("a policy named %(name)s exists already"),
+    N_("a mailbox is named %(name)s already"),
+    N_("no holiday data for %(code)s; use an ISO 3166-1 alpha-2 code such as DE"),
+    N_("user %(id)s is not an active staff user with the role technician"),
+    N_("user %(id)s is a technician already"),
+    N_("%(minutes)s minutes do not fit the lunch window %(window)s"),
+    N_("only managers and admins keep shared responses"),
     # Form validation in words (helpdesk.web.forms.humane) and msgspec's words it leaves alone.
     N_("has an invalid format"),
     N_("at most %(n)s characters"),
     N_("at least %(n)s characters"),
     N_("must be at least %(n)s"),
     N_("must be more than %(n)s"),
+    N_("must be less than %(n)s"),
     N_("must be at most %(n)s"),
     N_("%(n)s is required"),
     N_("not a valid e-mail address"),
     N_("must be a number"),
+    N_("not a valid date"),
     N_("Invalid enum value %(value)s"),
 )
 

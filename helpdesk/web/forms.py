@@ -4,7 +4,7 @@ is the shape every administration form shares (convert, call the service, show t
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -52,10 +52,16 @@ def convert(
         message = str(exc)
         match = _AT.search(message)
         path = match.group(1) if match else ""
+        if missing := _MISSING.match(_AT.sub("", message)):
+            # Said next to the input the form left out, not above the form naming a schema field.
+            path = f"{path}.{missing['n']}" if path else missing["n"]
+            name = field_name(path, aliases)
+            raise FormErrors({name: (gettext or str)(N_("required"))}) from exc
         name = field_name(path, aliases) if path else ""
         raise FormErrors({name: humane(_AT.sub("", message), name, gettext)}) from exc
 
 
+_MISSING = re.compile(r"^Object missing required field `(?P<n>\w+)`$")
 # msgspec's messages and what a form says instead; ``n`` is the limit in the message.
 _RULES = (
     (re.compile(r"^Expected `str` matching regex.*"), N_("has an invalid format")),
@@ -64,8 +70,10 @@ _RULES = (
     (re.compile(r"^Expected `(?:int|float)` >= (?P<n>\S+)$"), N_("must be at least %(n)s")),
     (re.compile(r"^Expected `(?:int|float)` > (?P<n>\S+)$"), N_("must be more than %(n)s")),
     (re.compile(r"^Expected `(?:int|float)` <= (?P<n>\S+)$"), N_("must be at most %(n)s")),
+    (re.compile(r"^Expected `(?:int|float)` < (?P<n>\S+)$"), N_("must be less than %(n)s")),
     (re.compile(r"^Object missing required field `(?P<n>\w+)`$"), N_("%(n)s is required")),
     (re.compile(r"^Expected `(?:int|float)(?: \| null)?`, got `str`$"), N_("must be a number")),
+    (re.compile(r"^Invalid RFC3339 encoded (?:date|datetime)$"), N_("not a valid date")),
 )
 
 
@@ -76,7 +84,8 @@ def humane(message: str, name: str = "", gettext: Gettext | None = None) -> str:
         return translate(N_("not a valid e-mail address"))
     for pattern, words in _RULES:
         if found := pattern.match(message):
-            return translate(words) % found.groupdict()
+            # msgspec writes a float limit as 100.0; a form reads 100.
+            return translate(words) % {k: v.removesuffix(".0") for k, v in found.groupdict().items()}
     return message
 
 
@@ -88,26 +97,43 @@ def errors_of(exc: DomainError, aliases: dict[str, str] | None = None) -> dict[s
     return {field_name(exc.field, aliases) if exc.field else "": detail}
 
 
+Explain = Callable[[DomainError], dict[str, str] | None]
+
+
+def explained_by(messages: Mapping[tuple[str, str], str]) -> Explain:
+    """An ``explain`` for ``submit_form``: a service's error found by its (``code``, ``field``) becomes that
+    catalog message on that field (the page translates it). For the refusals whose English detail carries a
+    name or an id, which no catalog message matches."""
+
+    def explain(exc: DomainError) -> dict[str, str] | None:
+        message = messages.get((exc.code, exc.field or ""))
+        return {exc.field or "": message} if message else None
+
+    return explain
+
+
 async def submit_form(
     action: Callable[[], Awaitable[R]],
     show_errors: Callable[[dict[str, str]], Awaitable[R]],
     *,
     aliases: dict[str, str] | None = None,
-    explain: Callable[[DomainError], dict[str, str] | None] | None = None,
+    explain: Explain | None = None,
 ) -> R:
     """Run a form's ``action`` (convert the form into the schema, call the service, answer with a redirect)
     and return its answer; when the schema or the service refuses the form, return ``show_errors`` with the
     messages by field instead (the page again, with each message next to its input).
 
-    ``explain`` may word a service's error itself (e.g. translated by its ``code``); otherwise its detail is
-    put on the field it names. Authentication and permission errors are not form errors: they propagate.
+    ``explain`` may word a service's error itself (e.g. by its ``code`` and ``field``, as a catalog message
+    the page translates); otherwise its detail is put on the field it names. Authentication and permission
+    errors are not form errors and propagate, except a permission error naming a field: the person may send
+    the form, only not with that value (a shared canned response from an agent).
     """
     try:
         return await action()
     except FormErrors as exc:
         errors = exc.errors
-    except (NotAuthenticated, PermissionDenied):
-        raise
     except DomainError as exc:
+        if isinstance(exc, NotAuthenticated) or (isinstance(exc, PermissionDenied) and not exc.field):
+            raise
         errors = (explain(exc) if explain else None) or errors_of(exc, aliases)
     return await show_errors(errors)
