@@ -1,7 +1,8 @@
 """report counters: open tickets per queue/organisation/priority and finished SLA clocks per hour and UTC day,
 kept by triggers on ticket and ticket_sla_target in the same transaction (the dashboard reads sums of a few
 rows instead of scanning a million tickets), filled from the existing rows; breached, never met clocks by
-deadline (the dashboard's live list)
+deadline (the dashboard's live list); the newest tickets of a queue or organisation (replacing the
+single-column indexes), covering the times reported
 
 Revision ID: 0013_report_counts
 Revises: 0011_page_indexes
@@ -282,6 +283,18 @@ def upgrade() -> None:
     op.create_index(
         "ix_report_sla_finish_count_unsettled", "report_sla_finish_count", ["settled", "id"], unique=False
     )
+    # The newest tickets of a period, of a queue, of an organisation, covering the times reported (the queue
+    # and organisation indexes replace the single-column ones).
+    times = ["first_responded_at", "resolved_at"]
+    with op.batch_alter_table("ticket") as batch_op:
+        batch_op.drop_index("ix_ticket_created_at")
+        batch_op.drop_index("ix_ticket_queue_id")
+        batch_op.drop_index("ix_ticket_organisation_id")
+        batch_op.create_index("ix_ticket_created_at", ["created_at"], postgresql_include=times)
+        batch_op.create_index("ix_ticket_queue_created", ["queue_id", "created_at"], postgresql_include=times)
+        batch_op.create_index(
+            "ix_ticket_organisation_created", ["organisation_id", "created_at"], postgresql_include=times
+        )
     breached_unmet = sa.text("state = 'breached' AND met_at IS NULL")
     op.create_index(
         "ix_report_breached_clock_due",
@@ -331,5 +344,12 @@ def downgrade() -> None:
         ):
             op.execute(f"DROP TRIGGER {trigger}")
     op.drop_index("ix_report_breached_clock_due", table_name="ticket_sla_target")
+    with op.batch_alter_table("ticket") as batch_op:
+        batch_op.drop_index("ix_ticket_organisation_created")
+        batch_op.drop_index("ix_ticket_queue_created")
+        batch_op.drop_index("ix_ticket_created_at")
+        batch_op.create_index("ix_ticket_created_at", ["created_at"])
+        batch_op.create_index("ix_ticket_queue_id", ["queue_id"])
+        batch_op.create_index("ix_ticket_organisation_id", ["organisation_id"])
     op.drop_table("report_sla_finish_count")
     op.drop_table("report_backlog_count")
