@@ -17,7 +17,7 @@ from helpdesk.accounts.staff import StaffService
 from helpdesk.core.errors import NotFound
 from helpdesk.core.principal import PrincipalDep
 from helpdesk.customers.queries import CustomerQueries
-from helpdesk.reports.dashboard import DashboardQueries
+from helpdesk.reports.dashboard import SAMPLE_LIMIT, DashboardQueries
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.reports.service import _cell
 from helpdesk.reports.utilisation import TechnicianLoad, utilisation
@@ -180,6 +180,7 @@ class ManagerDashboard(Controller):
             pictures=pictures,
             satisfaction=satisfaction,
             dist=dist,
+            sample_limit=SAMPLE_LIMIT,
             field=field,
             loads=loads,
             query=_export_query(request),
