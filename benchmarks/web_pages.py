@@ -1,7 +1,7 @@
 """Every main page of the web application on a million-ticket database, as the app serves it (issue #7).
 
     python benchmarks/web_pages.py [--tickets 1000000] [--repeat 30] [--history-days 1000 | --all-open]
-        [--admin-url postgresql://postgres@127.0.0.1:5432/postgres] [--keep | --reuse NAME]
+        [--admin-url postgresql://postgres@127.0.0.1:5432/postgres] [--keep | --reuse NAME] [--only TEXT ...]
 
 A scratch PostgreSQL database gets the schema from Alembic and ``--tickets`` tickets from ``sla_sweep.load``
 (imported: COPY with the secondary indexes dropped, then indexes and ``VACUUM ANALYZE``). The loader's tickets
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import statistics
 import sys
@@ -165,7 +166,9 @@ async def baseline(dsn: str, repeat: int) -> tuple[float, float]:
     return statistics.median(times), percentile(times, 0.95)
 
 
-async def measure(dsn: str, sa_url: str, loaded: dict[str, Any], repeat: int) -> dict[str, Any]:
+async def measure(
+    dsn: str, sa_url: str, loaded: dict[str, Any], repeat: int, only: list[str] | None = None
+) -> dict[str, Any]:
     from helpdesk.app import create_app
     from helpdesk.core.clock import FixedClock
     from helpdesk.core.settings import Settings
@@ -196,8 +199,9 @@ async def measure(dsn: str, sa_url: str, loaded: dict[str, Any], repeat: int) ->
     )
     settings = Settings(database_url=sa_url, mail_enabled=False, base_url="http://bench.local")
     application = create_app(settings, clock=FixedClock(NOW), in_process_jobs=True, run_crons=False)
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     async with application.lifespan():
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
         runtime = application.state.runtime
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as client:
@@ -218,11 +222,18 @@ async def measure(dsn: str, sa_url: str, loaded: dict[str, Any], repeat: int) ->
                 print(f"  field service day: plan {plan_id} planned and published in {took:.1f} s")
             await runtime.queue.drain()
             plan = pages(ticket_id, customer_id, organisation_id, NOW.date().isoformat())
+            if only:
+                plan = [page for page in plan if any(part in page[0] for part in only)]
             base_p50, base_p95 = await baseline(dsn, repeat)
             print(f"  {'baseline: bare SELECT of a page':<28} p50 {base_p50:7.1f} ms  p95 {base_p95:7.1f} ms")
             figures["baseline_p50_ms"] = round(base_p50, 2)
             figures["baseline_p95_ms"] = round(base_p95, 2)
             figures["pages"] = await time_pages(client, cookies, plan, repeat)
+            figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+            print(
+                f"  load average (1, 5, 15 min): before {figures['load_average_before']}, after "
+                f"{figures['load_average_after']}"
+            )
         await runtime.queue.drain()
     return figures
 
@@ -276,6 +287,12 @@ def main() -> None:
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true", help="leave the scratch database for a look with psql")
     parser.add_argument("--reuse", metavar="NAME", help="time the pages on a database kept by --keep")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="time only the pages whose name contains TEXT (repeatable)",
+    )
     args = parser.parse_args()
 
     name = args.reuse or f"bench_web_pages_{os.getpid()}"
@@ -310,7 +327,7 @@ def main() -> None:
                 f"VACUUM ANALYZE {loaded['vacuum_analyze_s']} s; history and extras {shaped['shape_s']} s, "
                 f"VACUUM ANALYZE {shaped['shape_vacuum_s']} s; report counters recounted {recount_s} s)"
             )
-        figures = asyncio.run(measure(dsn, sa_url, loaded, args.repeat))
+        figures = asyncio.run(measure(dsn, sa_url, loaded, args.repeat, args.only))
     finally:
         if args.keep:
             print(f"  kept database {name}")

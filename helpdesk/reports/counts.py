@@ -31,7 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.core.db import UTCDateTime
-from helpdesk.reports.models import DAY, HOUR, BacklogCount, FinishedClockCount
+from helpdesk.feedback.models import SatisfactionRating
+from helpdesk.reports.models import DAY, HOUR, BacklogCount, FinishedClockCount, RatingCount
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
@@ -93,11 +94,17 @@ def _dimensions(query: Any, table: Any, filters: ReportFilters) -> Any:
     return query
 
 
-async def counted_finishes(
-    session: AsyncSession, filters: ReportFilters, periods: Sequence[Range]
-) -> tuple[Totals, list[Range]]:
-    """The counters' totals of clocks finished in whole days and hours of ``periods``, and the leftover ranges
-    the caller must count from the clocks themselves. Not for an assignee filter (not a counter dimension)."""
+async def counted(
+    session: AsyncSession,
+    table: str,
+    group: str,
+    sums: tuple[str, ...],
+    filters: ReportFilters,
+    periods: Sequence[Range],
+) -> tuple[dict[tuple[int, Any], list[Any]], list[Range]]:
+    """Sums of ``sums`` per (period index, ``group``) of counter ``table`` (report_sla_finish_count or
+    report_rating_count) over the whole days and hours of ``periods``, and the leftover ranges (merged) the
+    caller must count from the rows themselves. Not for an assignee filter (not a counter dimension)."""
     leftovers: list[Range] = []
     pieces: list[str] = []
     params: list[Any] = []
@@ -111,6 +118,7 @@ async def counted_finishes(
         if value is not None
     }
     dims = "".join(f" AND {column} = :{column}" for column in chosen)
+    summed = ", ".join(f"sum({column})" for column in sums)
     for index, (since, until) in enumerate(periods):
         days, hours, period_leftovers = spans(since, until)
         leftovers += period_leftovers
@@ -118,13 +126,12 @@ async def counted_finishes(
             for start, end in ranges:
                 # One range scan per day or hour range, summed by itself: PostgreSQL reads each from the
                 # covering index alone. Text, because building dozens of Core selects per request cost more
-                # CPU than the query.
+                # CPU than the query. Only integers and this module's constants go into the text.
                 n = len(pieces)
-                # Only integers and this module's constants go into the text.
                 pieces.append(
-                    f"SELECT {index} AS period, target, sum(met), sum(clocks), sum(margin_minutes) "  # noqa: S608
-                    f"FROM report_sla_finish_count WHERE span = '{span}' "
-                    f"AND period_start >= :start_{n} AND period_start < :end_{n}{dims} GROUP BY target"
+                    f"SELECT {index} AS period, {group}, {summed} FROM {table} "  # noqa: S608
+                    f"WHERE span = '{span}' AND period_start >= :start_{n} AND period_start < :end_{n}{dims} "
+                    f"GROUP BY {group}"
                 )
                 params += [
                     bindparam(f"start_{n}", start, type_=UTCDateTime()),
@@ -136,14 +143,24 @@ async def counted_finishes(
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
-    totals: Totals = {}
+    totals: dict[tuple[int, Any], list[Any]] = {}
     if pieces:
         query = text(" UNION ALL ".join(pieces)).bindparams(*params, **chosen)
-        for position, target, met, clocks, margin in await session.execute(query):
-            add_totals(
-                totals, {(int(position), target): (int(met or 0), int(clocks or 0), float(margin or 0))}
-            )
+        for position, key, *values in await session.execute(query):
+            had = totals.setdefault((int(position), key), [0] * len(sums))
+            totals[(int(position), key)] = [a + (b or 0) for a, b in zip(had, values, strict=True)]
     return totals, merged
+
+
+async def counted_finishes(
+    session: AsyncSession, filters: ReportFilters, periods: Sequence[Range]
+) -> tuple[Totals, list[Range]]:
+    """The counters' met, finished and summed margins per (period index, target) of the clocks that finished
+    in whole days and hours of ``periods``, and the leftover ranges to count from the clocks."""
+    totals, leftovers = await counted(
+        session, "report_sla_finish_count", "target", ("met", "clocks", "margin_minutes"), filters, periods
+    )
+    return {key: (int(m), int(c), float(margin)) for key, (m, c, margin) in totals.items()}, leftovers
 
 
 def add_totals(into: Totals, more: Totals) -> Totals:
@@ -168,12 +185,14 @@ async def open_backlog(session: AsyncSession, filters: ReportFilters) -> list[tu
 
 BACKLOG_KEY = ("queue_id", "organisation_id", "priority")
 FINISH_KEY = ("span", "period_start", "target", "queue_id", "organisation_id", "priority")
+RATING_KEY = ("span", "period_start", "score", "queue_id", "organisation_id", "priority")
 # Per counter table: its key, its summed columns, and the column whose zero means the key counts nothing.
 COUNTERS: tuple[
-    tuple[type[BacklogCount] | type[FinishedClockCount], tuple[str, ...], tuple[str, ...], str], ...
+    tuple[type[BacklogCount | FinishedClockCount | RatingCount], tuple[str, ...], tuple[str, ...], str], ...
 ] = (
     (BacklogCount, BACKLOG_KEY, ("tickets",), "tickets"),
     (FinishedClockCount, FINISH_KEY, ("met", "clocks", "margin_minutes"), "clocks"),
+    (RatingCount, RATING_KEY, ("ratings",), "ratings"),
 )
 
 
@@ -182,7 +201,7 @@ async def fold_report_counts(runtime: Runtime) -> int:
     any moment are unaffected); returns the number of deltas folded. Safe to run twice or concurrently: each
     delta is deleted by exactly one run, and settled rows only change by relative updates."""
     folded = 0
-    for table, key, values, counted in COUNTERS:
+    for table, key, values, count_column in COUNTERS:
         async with runtime.sessions() as session, session.begin():
             columns = [getattr(table, c) for c in (*key, *values)]
             deltas = (
@@ -205,7 +224,9 @@ async def fold_report_counts(runtime: Runtime) -> int:
                 else:
                     change = {c: getattr(table, c) + v for c, v in zip(values, added, strict=True)}
                     await session.execute(update(table).where(table.id == settled_id).values(change))
-            await session.execute(delete(table).where(table.settled == true(), getattr(table, counted) == 0))
+            await session.execute(
+                delete(table).where(table.settled == true(), getattr(table, count_column) == 0)
+            )
             folded += len(deltas)
     return folded
 
@@ -216,9 +237,12 @@ async def recount_report_counts(runtime: Runtime) -> None:
     dialect = runtime.engine.dialect.name
     async with runtime.sessions() as session, session.begin():
         if dialect == "postgresql":
-            await session.execute(text("LOCK TABLE ticket, ticket_sla_target IN SHARE MODE"))
+            await session.execute(
+                text("LOCK TABLE ticket, ticket_sla_target, satisfaction_rating IN SHARE MODE")
+            )
         await session.execute(delete(BacklogCount))
         await session.execute(delete(FinishedClockCount))
+        await session.execute(delete(RatingCount))
         await session.execute(
             insert(BacklogCount).from_select(
                 [*BACKLOG_KEY, "tickets", "settled"],
@@ -239,7 +263,7 @@ async def recount_report_counts(runtime: Runtime) -> None:
         dims = (Ticket.queue_id, Ticket.organisation_id, Ticket.priority)
         for span in (HOUR, DAY):
             start = _truncated(clocks.c.at, span, dialect)
-            counted = (
+            finishes = (
                 select(
                     literal(span),
                     start,
@@ -256,8 +280,17 @@ async def recount_report_counts(runtime: Runtime) -> None:
             )
             await session.execute(
                 insert(FinishedClockCount).from_select(
-                    [*FINISH_KEY, "met", "clocks", "margin_minutes", "settled"], counted
+                    [*FINISH_KEY, "met", "clocks", "margin_minutes", "settled"], finishes
                 )
+            )
+            rated = _truncated(SatisfactionRating.updated_at, span, dialect)
+            ratings = (
+                select(literal(span), rated, SatisfactionRating.score, *dims, func.count(), true())
+                .join(Ticket, Ticket.id == SatisfactionRating.ticket_id)
+                .group_by(rated, SatisfactionRating.score, *dims)
+            )
+            await session.execute(
+                insert(RatingCount).from_select([*RATING_KEY, "ratings", "settled"], ratings)
             )
 
 

@@ -17,7 +17,7 @@ from helpdesk.core.db import Base
 from helpdesk.feedback.models import SatisfactionRating
 from helpdesk.feedback.service import SCORES, SatisfactionSummary
 from helpdesk.reports.alerts import LiveAlert, alerts_now
-from helpdesk.reports.counts import open_backlog
+from helpdesk.reports.counts import counted, open_backlog, within
 from helpdesk.reports.schemas import ReportFilters, TargetCompliance
 from helpdesk.reports.service import ReportService
 from helpdesk.runtime import Runtime
@@ -152,17 +152,27 @@ class DashboardQueries:
         )
 
     async def satisfaction(self, filters: ReportFilters) -> SatisfactionSummary:
-        """Ratings given (or last changed) in the period, per score; tickets are joined only to filter."""
-        rating = SatisfactionRating
-        query = (
-            select(rating.score, func.count())
-            .where(rating.updated_at >= filters.since, rating.updated_at < filters.until)
-            .group_by(rating.score)
-        )
-        if filters.queue_id is not None or filters.organisation_id is not None:
-            query = _scoped(query.join(Ticket, Ticket.id == rating.ticket_id), filters)
+        """Ratings given (or last changed) in the period, per score: whole days and hours from the
+        trigger-kept counters, the minutes around them from the ratings (tickets joined only to filter)."""
+        period = [(filters.since, filters.until)]
+        counts: Counter[int] = Counter()
         async with self.runtime.sessions() as session:
-            counts = {int(score): int(n) for score, n in await session.execute(query)}
+            totals, leftovers = await counted(
+                session, "report_rating_count", "score", ("ratings",), filters, period
+            )
+            for (_, score), (n,) in totals.items():
+                counts[int(score)] += int(n)
+            if leftovers:
+                rating = SatisfactionRating
+                query = (
+                    select(rating.score, func.count())
+                    .where(within(rating.updated_at, leftovers))
+                    .group_by(rating.score)
+                )
+                if any(v is not None for v in (filters.queue_id, filters.organisation_id, filters.priority)):
+                    query = _scoped(query.join(Ticket, Ticket.id == rating.ticket_id), filters)
+                for score, n in await session.execute(query):
+                    counts[int(score)] += int(n)
         total = sum(counts.values())
         average = sum(s * n for s, n in counts.items()) / total if total else None
         return SatisfactionSummary(

@@ -75,6 +75,32 @@ class FinishedClockCount(Base):
     settled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class RatingCount(Base):
+    """Satisfaction ratings given (or last changed, ``updated_at``) in an hour or a UTC day, per score and the
+    ticket's queue, organisation and priority."""
+
+    __tablename__ = "report_rating_count"
+    __table_args__ = (
+        Index(
+            "ix_report_rating_count_period",
+            "span",
+            "period_start",
+            postgresql_include=["score", "queue_id", "organisation_id", "priority", "ratings", "settled"],
+        ),
+        Index("ix_report_rating_count_unsettled", "settled", "id"),
+    )
+
+    id: Mapped[IntPK]
+    span: Mapped[str] = mapped_column(String(4))  # HOUR or DAY
+    period_start: Mapped[datetime]
+    score: Mapped[int] = mapped_column(Integer)
+    queue_id: Mapped[int | None] = mapped_column(BigId)
+    organisation_id: Mapped[int | None] = mapped_column(BigId)
+    priority: Mapped[str] = mapped_column(String(2))
+    ratings: Mapped[int] = mapped_column(Integer)
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 # The live list's breached clocks, longest overdue first, read in index order (helpdesk.reports.alerts). Declared
 # here, with the report that needs it, on the SLA domain's table.
 BREACHED_UNMET = text("state = 'breached' AND met_at IS NULL")

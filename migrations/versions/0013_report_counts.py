@@ -1,11 +1,11 @@
 """report counters: open tickets per queue/organisation/priority and finished SLA clocks per hour and UTC day,
 kept by triggers on ticket and ticket_sla_target in the same transaction (the dashboard reads sums of a few
 rows instead of scanning a million tickets), filled from the existing rows; breached, never met clocks by
-deadline (the dashboard's live list); the newest tickets of a queue or organisation (replacing the
+deadline (the dashboard's live list); satisfaction ratings per hour and UTC day; the newest tickets of a queue or organisation (replacing the
 single-column indexes), covering the times reported
 
 Revision ID: 0013_report_counts
-Revises: 0011_page_indexes
+Revises: 0011_page_indexes (depends on 0006_web)
 Create Date: 2026-11-23 09:00:00.000000
 """
 
@@ -19,7 +19,8 @@ import helpdesk.core.db
 revision: str = "0013_report_counts"
 down_revision: str | None = "0011_page_indexes"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+# satisfaction_rating (the rating counters' triggers) comes from the web branch.
+depends_on: str | Sequence[str] | None = "0006_web"
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # helpdesk.tickets.rules.OPEN_STATUSES when this migration was written.
@@ -28,6 +29,7 @@ FINISH_COLUMNS = (
     "span, period_start, target, queue_id, organisation_id, priority, met, clocks, margin_minutes, settled"
 )
 BACKLOG_COLUMNS = "queue_id, organisation_id, priority, tickets, settled"
+RATING_COLUMNS = "span, period_start, score, queue_id, organisation_id, priority, ratings, settled"
 
 
 def _finished(row: str) -> str:
@@ -77,6 +79,22 @@ def _sqlite_own_clock(row: str, sign: str) -> str:
     )
 
 
+def _sqlite_ratings(source: str, dims: str, sign: str) -> str:
+    """INSERT of the hour and day rows of the ratings r in ``source`` counted under ``dims``."""
+    selects = [
+        f"SELECT '{span}', {_sqlite_start(span, 'r.updated_at')}, r.score, {dims}, {sign}, 0 FROM {source}"
+        for span in ("hour", "day")
+    ]
+    return f"INSERT INTO report_rating_count ({RATING_COLUMNS}) " + " UNION ALL ".join(selects) + ";"
+
+
+def _sqlite_own_rating(row: str, sign: str) -> str:
+    source = f"(SELECT {row}.ticket_id AS ticket_id, {row}.score AS score, {row}.updated_at AS updated_at) r"
+    return _sqlite_ratings(
+        f"{source} JOIN ticket t ON t.id = r.ticket_id", "t.queue_id, t.organisation_id, t.priority", sign
+    )
+
+
 def _sqlite_triggers() -> list[str]:
     backlog = f"INSERT INTO report_backlog_count ({BACKLOG_COLUMNS})"
     clock_fields = ("state", "met_at", "breached_at", "margin_minutes", "target", "ticket_id")
@@ -87,7 +105,12 @@ def _sqlite_triggers() -> list[str]:
         "NEW.queue_id, NEW.organisation_id, NEW.priority",
     )
     clocks = _sqlite_clock("x", " FROM ticket_sla_target x WHERE x.ticket_id = NEW.id")
-    moved = [_sqlite_contribution(clocks, dims, sign) for dims, sign in ((old_dims, "-1"), (new_dims, "1"))]
+    ratings = "satisfaction_rating r WHERE r.ticket_id = NEW.id"
+    moved = [
+        _sqlite_contribution(clocks, dims, sign) + _sqlite_ratings(ratings, dims, sign)
+        for dims, sign in ((old_dims, "-1"), (new_dims, "1"))
+    ]
+    rating_changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("score", "updated_at", "ticket_id"))
     return [
         f"""CREATE TRIGGER report_backlog_insert AFTER INSERT ON ticket WHEN NEW.status IN {OPEN} BEGIN
             {backlog} VALUES (NEW.queue_id, NEW.organisation_id, NEW.priority, 1, 0); END""",
@@ -104,10 +127,19 @@ def _sqlite_triggers() -> list[str]:
         f"""CREATE TRIGGER report_finish_clock_update AFTER UPDATE ON ticket_sla_target WHEN {clock_changed} BEGIN
             {_sqlite_own_clock("OLD", "-1")}
             {_sqlite_own_clock("NEW", "1")} END""",
-        # A ticket's clocks leave before it does, while their counts can still find its queue and organisation.
-        """CREATE TRIGGER report_finish_ticket_delete BEFORE DELETE ON ticket BEGIN
-            DELETE FROM ticket_sla_target WHERE ticket_id = OLD.id; END""",
-        f"""CREATE TRIGGER report_finish_ticket_update AFTER UPDATE OF queue_id, organisation_id, priority ON ticket
+        f"""CREATE TRIGGER report_rating_insert AFTER INSERT ON satisfaction_rating BEGIN
+            {_sqlite_own_rating("NEW", "1")} END""",
+        f"""CREATE TRIGGER report_rating_delete AFTER DELETE ON satisfaction_rating BEGIN
+            {_sqlite_own_rating("OLD", "-1")} END""",
+        f"""CREATE TRIGGER report_rating_update AFTER UPDATE ON satisfaction_rating WHEN {rating_changed} BEGIN
+            {_sqlite_own_rating("OLD", "-1")}
+            {_sqlite_own_rating("NEW", "1")} END""",
+        # A ticket's clocks and rating leave before it does, while their counts can still find its queue and
+        # organisation.
+        """CREATE TRIGGER report_counts_ticket_delete BEFORE DELETE ON ticket BEGIN
+            DELETE FROM ticket_sla_target WHERE ticket_id = OLD.id;
+            DELETE FROM satisfaction_rating WHERE ticket_id = OLD.id; END""",
+        f"""CREATE TRIGGER report_counts_ticket_update AFTER UPDATE OF queue_id, organisation_id, priority ON ticket
             WHEN {dims_changed} BEGIN {moved[0]} {moved[1]} END""",
     ]
 
@@ -175,18 +207,57 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION report_finish_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION report_rating_add(
+    rating satisfaction_rating, queue bigint, organisation bigint, prio varchar, sign integer
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO report_rating_count ({RATING_COLUMNS}) VALUES
+        ('hour', date_trunc('hour', rating.updated_at, 'UTC'), rating.score, queue, organisation, prio, sign, false),
+        ('day', date_trunc('day', rating.updated_at, 'UTC'), rating.score, queue, organisation, prio, sign, false);
+END $$;
+
+CREATE FUNCTION report_rating() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    t record;
+BEGIN
+    IF TG_OP = 'UPDATE' AND (OLD.score, OLD.updated_at, OLD.ticket_id)
+            IS NOT DISTINCT FROM (NEW.score, NEW.updated_at, NEW.ticket_id) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = OLD.ticket_id;
+        IF FOUND THEN
+            PERFORM report_rating_add(OLD, t.queue_id, t.organisation_id, t.priority, -1);
+        END IF;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = NEW.ticket_id;
+        IF FOUND THEN
+            PERFORM report_rating_add(NEW, t.queue_id, t.organisation_id, t.priority, 1);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION report_counts_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     clock ticket_sla_target;
+    rating satisfaction_rating;
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        -- The ticket's clocks leave before it does, while their counts can still find its dimensions.
+        -- The ticket's clocks and rating leave before it does, while their counts can still find its
+        -- dimensions.
         DELETE FROM ticket_sla_target WHERE ticket_id = OLD.id;
+        DELETE FROM satisfaction_rating WHERE ticket_id = OLD.id;
         RETURN OLD;
     END IF;
     FOR clock IN SELECT * FROM ticket_sla_target WHERE ticket_id = NEW.id LOOP
         PERFORM report_finish_add(clock, OLD.queue_id, OLD.organisation_id, OLD.priority, -1);
         PERFORM report_finish_add(clock, NEW.queue_id, NEW.organisation_id, NEW.priority, 1);
+    END LOOP;
+    FOR rating IN SELECT * FROM satisfaction_rating WHERE ticket_id = NEW.id LOOP
+        PERFORM report_rating_add(rating, OLD.queue_id, OLD.organisation_id, OLD.priority, -1);
+        PERFORM report_rating_add(rating, NEW.queue_id, NEW.organisation_id, NEW.priority, 1);
     END LOOP;
     RETURN NULL;
 END $$;
@@ -201,11 +272,13 @@ PG_TRIGGERS = [
     "FOR EACH STATEMENT EXECUTE FUNCTION report_backlog_delta()",
     "CREATE TRIGGER report_finish_clock AFTER INSERT OR UPDATE OR DELETE ON ticket_sla_target "
     "FOR EACH ROW EXECUTE FUNCTION report_finish_clock()",
-    "CREATE TRIGGER report_finish_ticket_delete BEFORE DELETE ON ticket "
-    "FOR EACH ROW EXECUTE FUNCTION report_finish_ticket()",
-    "CREATE TRIGGER report_finish_ticket_update AFTER UPDATE OF queue_id, organisation_id, priority ON ticket "
+    "CREATE TRIGGER report_rating AFTER INSERT OR UPDATE OR DELETE ON satisfaction_rating "
+    "FOR EACH ROW EXECUTE FUNCTION report_rating()",
+    "CREATE TRIGGER report_counts_ticket_delete BEFORE DELETE ON ticket "
+    "FOR EACH ROW EXECUTE FUNCTION report_counts_ticket()",
+    "CREATE TRIGGER report_counts_ticket_update AFTER UPDATE OF queue_id, organisation_id, priority ON ticket "
     "FOR EACH ROW WHEN ((OLD.queue_id, OLD.organisation_id, OLD.priority) IS DISTINCT FROM "
-    "(NEW.queue_id, NEW.organisation_id, NEW.priority)) EXECUTE FUNCTION report_finish_ticket()",
+    "(NEW.queue_id, NEW.organisation_id, NEW.priority)) EXECUTE FUNCTION report_counts_ticket()",
 ]
 
 
@@ -227,6 +300,17 @@ def _fill(dialect: str) -> list[str]:
             f"FROM (SELECT x.ticket_id, x.target, x.margin_minutes, {_finished('x')} AS at, {_met('x')} AS met "
             f"FROM ticket_sla_target x) f JOIN ticket t ON t.id = f.ticket_id WHERE f.at IS NOT NULL "
             f"GROUP BY {start}, f.target, t.queue_id, t.organisation_id, t.priority"
+        )
+        start = (
+            f"date_trunc('{span}', r.updated_at, 'UTC')"
+            if dialect == "postgresql"
+            else _sqlite_start(span, "r.updated_at")
+        )
+        statements.append(
+            f"INSERT INTO report_rating_count ({RATING_COLUMNS}) "
+            f"SELECT '{span}', {start}, r.score, t.queue_id, t.organisation_id, t.priority, count(*), "
+            f"{_true(dialect)} FROM satisfaction_rating r JOIN ticket t ON t.id = r.ticket_id "
+            f"GROUP BY {start}, r.score, t.queue_id, t.organisation_id, t.priority"
         )
     return statements
 
@@ -283,6 +367,29 @@ def upgrade() -> None:
     op.create_index(
         "ix_report_sla_finish_count_unsettled", "report_sla_finish_count", ["settled", "id"], unique=False
     )
+    op.create_table(
+        "report_rating_count",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("span", sa.String(length=4), nullable=False),
+        sa.Column("period_start", helpdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("queue_id", BigId, nullable=True),
+        sa.Column("organisation_id", BigId, nullable=True),
+        sa.Column("priority", sa.String(length=2), nullable=False),
+        sa.Column("ratings", sa.Integer(), nullable=False),
+        sa.Column("settled", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_rating_count")),
+    )
+    op.create_index(
+        "ix_report_rating_count_period",
+        "report_rating_count",
+        ["span", "period_start"],
+        unique=False,
+        postgresql_include=["score", "queue_id", "organisation_id", "priority", "ratings", "settled"],
+    )
+    op.create_index(
+        "ix_report_rating_count_unsettled", "report_rating_count", ["settled", "id"], unique=False
+    )
     # The newest tickets of a period, of a queue, of an organisation, covering the times reported (the queue
     # and organisation indexes replace the single-column ones).
     times = ["first_responded_at", "resolved_at"]
@@ -324,13 +431,20 @@ def downgrade() -> None:
             ("report_backlog_update", "ticket"),
             ("report_backlog_delete", "ticket"),
             ("report_finish_clock", "ticket_sla_target"),
-            ("report_finish_ticket_delete", "ticket"),
-            ("report_finish_ticket_update", "ticket"),
+            ("report_rating", "satisfaction_rating"),
+            ("report_counts_ticket_delete", "ticket"),
+            ("report_counts_ticket_update", "ticket"),
         ):
             op.execute(f"DROP TRIGGER {trigger} ON {table}")
-        for function in ("report_backlog_delta()", "report_finish_clock()", "report_finish_ticket()"):
+        for function in (
+            "report_backlog_delta()",
+            "report_finish_clock()",
+            "report_rating()",
+            "report_counts_ticket()",
+            "report_finish_add(ticket_sla_target, bigint, bigint, varchar, integer)",
+            "report_rating_add(satisfaction_rating, bigint, bigint, varchar, integer)",
+        ):
             op.execute(f"DROP FUNCTION {function}")
-        op.execute("DROP FUNCTION report_finish_add(ticket_sla_target, bigint, bigint, varchar, integer)")
     else:
         for trigger in (
             "report_backlog_insert",
@@ -339,8 +453,11 @@ def downgrade() -> None:
             "report_finish_clock_insert",
             "report_finish_clock_delete",
             "report_finish_clock_update",
-            "report_finish_ticket_delete",
-            "report_finish_ticket_update",
+            "report_rating_insert",
+            "report_rating_delete",
+            "report_rating_update",
+            "report_counts_ticket_delete",
+            "report_counts_ticket_update",
         ):
             op.execute(f"DROP TRIGGER {trigger}")
     op.drop_index("ix_report_breached_clock_due", table_name="ticket_sla_target")
@@ -351,5 +468,6 @@ def downgrade() -> None:
         batch_op.create_index("ix_ticket_created_at", ["created_at"])
         batch_op.create_index("ix_ticket_queue_id", ["queue_id"])
         batch_op.create_index("ix_ticket_organisation_id", ["organisation_id"])
+    op.drop_table("report_rating_count")
     op.drop_table("report_sla_finish_count")
     op.drop_table("report_backlog_count")

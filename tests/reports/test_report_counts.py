@@ -1,6 +1,7 @@
-"""The dashboard's trigger-kept counters give the figures a straightforward count of the tickets and SLA clocks
-gives, whatever happens to them: new tickets and clocks, changed status, queue, organisation or priority, clocks
-met late, deleted tickets; before and after folding, and after a recount."""
+"""The dashboard's trigger-kept counters give the figures a straightforward count of the tickets, SLA clocks and
+satisfaction ratings gives, whatever happens to them: new tickets, clocks and ratings, changed status, queue,
+organisation or priority, clocks met late, ratings changed, deleted tickets; before and after folding, and after
+a recount."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from sqlalchemy import delete, func, insert, select, update
 
 from helpdesk.accounts.models import Group
 from helpdesk.customers.models import Customer, Organisation
+from helpdesk.feedback.models import SatisfactionRating
 from helpdesk.reports.counts import fold_report_counts, open_backlog, recount_report_counts, spans
-from helpdesk.reports.dashboard import buckets
-from helpdesk.reports.models import BacklogCount, FinishedClockCount
+from helpdesk.reports.dashboard import DashboardQueries, buckets
+from helpdesk.reports.models import BacklogCount, FinishedClockCount, RatingCount
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.reports.service import ReportService
 from helpdesk.runtime import Runtime
@@ -63,6 +65,18 @@ async def _world(runtime: Runtime, rng: random.Random) -> dict[str, list[int]]:
     for ticket_id in tickets:
         for target in rng.sample(list(SlaTarget), rng.randrange(4)):
             await _clock(runtime, rng, ticket_id, target)
+    async with runtime.sessions() as session, session.begin():
+        for ticket_id in rng.sample(tickets, 30):
+            rated = _instant(rng)
+            await session.execute(
+                insert(SatisfactionRating).values(
+                    ticket_id=ticket_id,
+                    customer_id=customer,
+                    score=rng.randint(1, 5),
+                    created_at=rated,
+                    updated_at=rated,
+                )
+            )
     return {"queues": queues, "organisations": organisations, "tickets": tickets}
 
 
@@ -154,6 +168,14 @@ async def _changes(runtime: Runtime, rng: random.Random, world: dict[str, list[i
                 TargetStateRow.ticket_id == ticket_id, TargetStateRow.target == target
             )
         )
+        rated = list(await session.scalars(select(SatisfactionRating.id)))
+        for rating_id in rng.sample(rated, 8):  # a second click changes the score, later
+            await session.execute(
+                update(SatisfactionRating)
+                .where(SatisfactionRating.id == rating_id)
+                .values(score=rng.randint(1, 5), updated_at=_instant(rng))
+            )
+        await session.execute(delete(SatisfactionRating).where(SatisfactionRating.id == rng.choice(rated)))
         gone = rng.sample(tickets, 3)
         await session.execute(delete(Ticket).where(Ticket.id.in_(gone)))
     world["tickets"] = [t for t in tickets if t not in gone]
@@ -225,6 +247,25 @@ async def _straight_compliance(
     return totals
 
 
+async def _straight_ratings(runtime: Runtime, filters: ReportFilters) -> dict[int, int]:
+    query = (
+        select(SatisfactionRating.score, func.count())
+        .join(Ticket, Ticket.id == SatisfactionRating.ticket_id)
+        .where(SatisfactionRating.updated_at >= filters.since, SatisfactionRating.updated_at < filters.until)
+        .group_by(SatisfactionRating.score)
+    )
+    for column, value in (
+        (Ticket.queue_id, filters.queue_id),
+        (Ticket.organisation_id, filters.organisation_id),
+        (Ticket.priority, filters.priority),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    async with runtime.sessions() as session:
+        counts = {int(score): int(n) for score, n in await session.execute(query)}
+    return {score: counts.get(score, 0) for score in range(1, 6)}
+
+
 async def _assert_figures_match(runtime: Runtime, world: dict[str, list[int]]) -> None:
     period_sets = [
         buckets(NOW - timedelta(days=7), NOW + timedelta(seconds=1)),  # days ending off the hour
@@ -235,6 +276,10 @@ async def _assert_figures_match(runtime: Runtime, world: dict[str, list[int]]) -
         ],  # inside an hour
     ]
     for chosen in _filter_sets(world):
+        for since, until in ((START, NOW), (START + timedelta(hours=30, minutes=7), NOW - timedelta(days=2))):
+            rated = ReportFilters(since=since, until=until, **chosen)
+            summary = await DashboardQueries(runtime).satisfaction(rated)
+            assert summary.by_score == await _straight_ratings(runtime, rated), chosen
         filters = ReportFilters(since=START, until=NOW, **chosen)
         async with runtime.sessions() as session:
             assert _ordered(await open_backlog(session, filters)) == await _straight_backlog(runtime, filters)
@@ -301,9 +346,22 @@ async def test_folding_leaves_one_settled_row_per_key_and_nothing_unsettled(runt
                 )
             )
         ).all()
-    assert all(row[-1] for row in [*backlog, *finished])
-    assert max(Counter(row[:-1] for row in backlog).values()) == 1
-    assert max(Counter(row[:-1] for row in finished).values()) == 1
+        ratings = (
+            await session.execute(
+                select(
+                    RatingCount.span,
+                    RatingCount.period_start,
+                    RatingCount.score,
+                    RatingCount.queue_id,
+                    RatingCount.organisation_id,
+                    RatingCount.priority,
+                    RatingCount.settled,
+                )
+            )
+        ).all()
+    assert all(row[-1] for row in [*backlog, *finished, *ratings])
+    for rows in (backlog, finished, ratings):
+        assert max(Counter(row[:-1] for row in rows).values()) == 1
     assert await fold_report_counts(runtime) == 0
 
 
