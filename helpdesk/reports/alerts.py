@@ -24,7 +24,7 @@ from sla.models import TargetStateRow
 from sla.targets import TargetState
 
 LIVE_LIMIT = 25
-PAGE = 30
+PAGE = LIVE_LIMIT
 # Pages read from each source at most: a list of LIVE_LIMIT needs far fewer unless most candidates turn out
 # fine (a paused clock) or belong to other queues and organisations.
 MAX_PAGES = 8

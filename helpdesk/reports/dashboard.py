@@ -41,6 +41,11 @@ class BacklogCell(msgspec.Struct, kw_only=True):
     count: int
 
 
+class QueueChoice(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+
+
 class Distribution(msgspec.Struct, kw_only=True):
     labels: list[str]
     first_response: list[int]
@@ -111,6 +116,12 @@ class DashboardQueries:
             BacklogCell(queue=queue, priority=priority, count=n)
             for (queue, priority), n in sorted(cells.items())
         ]
+
+    async def queue_choices(self) -> list[QueueChoice]:
+        """The queues the dashboard can be filtered by (names only: no members loaded)."""
+        async with self.runtime.sessions() as session:
+            rows = await session.execute(select(Group.id, Group.name).order_by(Group.name))
+            return [QueueChoice(id=int(queue_id), name=name) for queue_id, name in rows]
 
     async def time_distribution(self, filters: ReportFilters) -> Distribution:
         """Wall-clock hours to the first response and to resolution of tickets opened in the period (a sample

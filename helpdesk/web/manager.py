@@ -13,7 +13,6 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from helpdesk.accounts.staff import StaffService
 from helpdesk.core.errors import NotFound
 from helpdesk.core.principal import PrincipalDep
 from helpdesk.customers.queries import CustomerQueries
@@ -97,7 +96,6 @@ class ManagerDashboard(Controller):
         if request.query_params.get("partial") == "rows":
             alerts = await queries.alerts_now(filters)
             return page(request, principal, "manager/_alerts.html", alerts=alerts, now=runtime.clock.now())
-        staff = StaffService(runtime)
         # Each figure is its own read on its own connection: asked together, the page waits for the
         # slowest of them rather than for their sum.
         async with asyncio.TaskGroup() as reads:
@@ -108,7 +106,7 @@ class ManagerDashboard(Controller):
             satisfaction_read = reads.create_task(queries.satisfaction(filters))
             field_read = reads.create_task(queries.field_work(filters))
             loads_read = reads.create_task(utilisation(runtime, filters))
-            groups_read = reads.create_task(staff.list_groups())
+            groups_read = reads.create_task(queries.queue_choices())
             organisations_read = reads.create_task(
                 CustomerQueries(runtime).list_organisations(limit=500, offset=0)
             )
