@@ -1,8 +1,8 @@
 """Reading, folding and recounting the trigger-kept counters of ``helpdesk.reports.models``.
 
-A period of a compliance report is cut into whole UTC days, whole hours at its ends, and the minutes before the
-first and after the last whole hour; the days and hours come from the counters, the minutes from the SLA clocks
-themselves (``spans``), so any period is exact and reads a few hundred rows at most.
+A period of the compliance or satisfaction figures is cut into whole UTC days, whole hours at its ends, and the
+minutes before the first and after the last whole hour (``spans``); the days and hours come from the counters,
+the minutes from the clocks or ratings themselves, so any period is exact and reads a few thousand rows at most.
 """
 
 from __future__ import annotations
