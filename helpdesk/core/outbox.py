@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, Table, event, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helpdesk.core.clock import Clock
 from helpdesk.core.db import Base, IntPK, transaction
 from helpdesk.core.queue import JobQueue, QueuedJob, enqueue_all
+from helpdesk.core.relay_marks import RelayMarks
 
 log = logging.getLogger(__name__)
 
@@ -65,29 +66,18 @@ def _note_flushed(_mapper: Any, _connection: Any, target: OutboxEvent) -> None:
         session.info.setdefault(_ADDED, []).append(target)
 
 
-async def relay_committed(
-    connection: AsyncConnection, queue: JobQueue, clock: Clock, events: Sequence[OutboxEvent]
-) -> None:
-    """Queue the jobs of these committed outbox rows, in one step, then mark the rows relayed.
+async def relay_committed(queue: JobQueue, marks: RelayMarks, events: Sequence[OutboxEvent]) -> None:
+    """Queue the jobs of these committed outbox rows, in one step, then have them marked relayed.
 
-    The request's own rows only, on the connection it already holds: no claim query and no sweep. In this
-    order a crash in between queues a job twice at worst (the ``relay_outbox`` cron finds the row unmarked),
-    which is harmless because jobs are idempotent and their ids (``outbox-<id>``) repeat.
+    The request's own rows only: no claim query and no sweep. The marks are written a moment later together
+    with other requests' (``RelayMarks``); in this order a crash in between queues a job twice at worst (the
+    ``relay_outbox`` cron finds the row unmarked), which is harmless because jobs are idempotent and their
+    ids (``outbox-<id>``) repeat.
     """
     if not events:
         return
     await enqueue_all(queue, [QueuedJob(e.job, tuple(e.args), job_id=f"outbox-{e.id}") for e in events])
-    table = OutboxEvent.__table__
-    assert isinstance(table, Table)
-    if connection.dialect.name == "postgresql":
-        # A statement of its own needs no BEGIN and COMMIT around it: one round trip.
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-    await connection.execute(
-        update(table)
-        .where(table.c.id.in_([e.id for e in events]), table.c.relayed_at.is_(None))
-        .values(relayed_at=clock.now())
-    )
-    await connection.commit()
+    marks.add(e.id for e in events)
 
 
 async def relay_outbox(

@@ -14,6 +14,10 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./helpdesk.db"
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
+    # Pooled PostgreSQL connections per process, and how many more a burst may open (closed again when idle).
+    # Too small a pool under steady concurrency opens and closes connections all the time.
+    database_pool_size: int = 20
+    database_max_overflow: int = 10
     # Unset: background jobs run inside the API process (the embedded default).
     redis_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
@@ -69,6 +73,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kb_semantic: bool = False
 
     def __post_init__(self) -> None:
+        if self.database_pool_size < 1 or self.database_max_overflow < 0:
+            raise ValueError("database_pool_size must be at least 1 and database_max_overflow at least 0")
         if not is_time_zone(self.default_time_zone):
             raise ValueError(f"default_time_zone: unknown time zone {self.default_time_zone!r}")
         if not 1 <= self.field_order_duration_minutes <= 1440:

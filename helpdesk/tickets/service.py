@@ -15,7 +15,15 @@ from helpdesk.accounts.models import Group, User
 from helpdesk.accounts.principal import Principal
 from helpdesk.accounts.security import new_token
 from helpdesk.core import live
-from helpdesk.core.db import Base, TableRow, insert_now, table_of, transaction
+from helpdesk.core.db import (
+    Base,
+    NeedsTransaction,
+    TableRow,
+    insert_now,
+    table_of,
+    transaction,
+    writes_once,
+)
 from helpdesk.core.errors import Conflict, InvalidInput, PermissionDenied
 from helpdesk.core.outbox import add_outbox_job
 from helpdesk.customers.models import Customer
@@ -78,11 +86,20 @@ class TicketService(ConversationService):
             await self.runtime.rate_limiter.hit(
                 f"ticket:{client}", self.runtime.settings.public_ticket_rate_per_minute
             )
-        async with self.runtime.transaction() as session:
-            ticket, message = await self.open_in(
-                session, principal, data, channel=channel, body_html=body_html, acknowledge=acknowledge,
-                within=within,
-            )  # fmt: skip
+        # Without a hook or tags, a ticket for a known customer is one read and one write: no transaction
+        # needed around them (see Runtime.transaction). Anything more starts over in a transaction.
+        one_write = within is None and not data.tags
+        while True:
+            try:
+                async with self.runtime.transaction(one_write=one_write) as session:
+                    ticket, message = await self.open_in(
+                        session, principal, data, channel=channel, body_html=body_html,
+                        acknowledge=acknowledge, within=within,
+                    )  # fmt: skip
+                break
+            except NeedsTransaction:
+                assert one_write
+                one_write = False
         await live.announce(self.runtime, "created", [ticket.id])
         return ticket, message
 
@@ -239,6 +256,8 @@ class TicketService(ConversationService):
             raise InvalidInput("customer_email is required", field="customer_email")
         elif name:
             # A name to give a customer who has none yet: the customers' service decides.
+            if writes_once(session):
+                raise NeedsTransaction
             key = (await find_or_create_customer(session, now, email=data.customer_email, name=name)).id
         else:
             by, key = "email", normalise_email(data.customer_email)
@@ -249,6 +268,8 @@ class TicketService(ConversationService):
         if intake is None:
             # An address not seen before.
             assert data.customer_email is not msgspec.UNSET
+            if writes_once(session):
+                raise NeedsTransaction
             key = (await find_or_create_customer(session, now, email=data.customer_email, name=name)).id
             intake = await load_intake(
                 session, by="id", key=key, at=now, cache=cache, mail=mail, outbox=outbox
