@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
+from testing_support import RecordingQueue
 
 from helpdesk.core.clock import FixedClock
 from helpdesk.core.db import transaction
 from helpdesk.core.outbox import OutboxEvent, add_outbox_job, relay_outbox
 from helpdesk.core.relay_marks import RelayMarks
 from helpdesk.runtime import Runtime
-from tests.testing_support import RecordingQueue
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 

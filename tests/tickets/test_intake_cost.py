@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from testing_support import RecordingQueue
 
 from helpdesk.core.outbox import OutboxEvent
 from helpdesk.customers.models import Customer
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import AuditEvent, Message, Ticket, TicketTag
 from sla.models import ScheduledStepRow, TargetStateRow, TicketSlaRow
-from tests.testing_support import RecordingQueue
 
 PLAIN = {
     "subject": "Printer jams",
