@@ -50,7 +50,7 @@ class Reader:
 
 
 def reader_of(language: str | None, time_zone: str | None, settings: Settings) -> Reader:
-    """A person's own language and time zone (a customer's settings), else the help desk's defaults
+    """A person's own language and time zone (a customer's or a staff member's settings), else the help desk's defaults
     (``HELPDESK_DEFAULT_LANGUAGE``, ``HELPDESK_DEFAULT_TIME_ZONE``); a zone unknown to the zone database counts
     as none, so showing a time never fails."""
     return Reader(
@@ -117,8 +117,8 @@ def pick_language(language: str | None) -> str:
 
 
 def render_mail(kind: str, language: str | None, **values: Any) -> RenderedMail:
-    """Render the three parts of mail ``kind`` in ``language``, its times in UTC (staff notices; mail to a
-    customer goes through :func:`render_mail_for`). Raises ``jinja2.TemplateNotFound`` for an unknown kind and
+    """Render the three parts of mail ``kind`` in ``language``, its times in UTC (mail to a person goes through
+    :func:`render_mail_for`, in their language and zone). Raises ``jinja2.TemplateNotFound`` for an unknown kind and
     ``jinja2.UndefinedError`` when a value the template uses is missing."""
     return _render(kind, pick_language(language), UTC, values)
 
@@ -126,6 +126,14 @@ def render_mail(kind: str, language: str | None, **values: Any) -> RenderedMail:
 def render_mail_for(reader: Reader, kind: str, **values: Any) -> RenderedMail:
     """:func:`render_mail` in ``reader``'s language, its times in ``reader``'s zone."""
     return _render(kind, pick_language(reader.language), reader.zone, values)
+
+
+def render_text_for(reader: Reader, name: str, **values: Any) -> str:
+    """One plain-text template ``templates/<language>/<name>.j2`` for ``reader``, such as the internal note
+    that says the same as a staff notice; the same filters and errors as :func:`render_mail_for`."""
+    language = pick_language(reader.language)
+    context = {**values, "language": language, ZONE_KEY: reader.zone}
+    return _environment().get_template(f"{language}/{name}.j2").render(context).strip()
 
 
 def _render(kind: str, language: str, zone: tzinfo, values: dict[str, Any]) -> RenderedMail:

@@ -10,6 +10,7 @@ with the number of open tickets.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from helpdesk.core import live
 from helpdesk.core.db import transaction
 from helpdesk.core.outbox import OutboxEvent
 from helpdesk.notifications.models import OutgoingMail
-from helpdesk.notifications.rendering import render_mail
+from helpdesk.notifications.rendering import Reader, RenderedMail, reader_of, render_mail_for, render_text_for
 from helpdesk.notifications.service import flush_mail_jobs, queue_mail
 from helpdesk.runtime import Runtime
 from helpdesk.tickets import audit
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 SLA_ACTOR = Principal(name="SLA")
 ACTIONS_JOB = "sla_escalation_actions_job"
 ACTIONS_CHUNK = 200
+NOTICE = "sla_notice"
 
 
 async def escalate_overdue(runtime: Runtime, *, batch_size: int = 1000) -> int:
@@ -123,43 +125,57 @@ async def run_escalation_actions(runtime: Runtime, fired_ids: list[int]) -> int:
     return len(claimed)
 
 
+@dataclass(frozen=True, slots=True)
+class _Recipient:
+    """An address a notice goes to, with the language and zone of the staff member behind it (none for a
+    group's shared mailbox: the help desk's defaults)."""
+
+    address: str
+    language: str | None = None
+    time_zone: str | None = None
+
+
+_RECIPIENT_COLUMNS = (User.email, User.language, User.time_zone)
+
+
 class _Recipients:
     """Who gets a batch's notifications, looked up once per batch rather than once per step."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._managers: list[str] | None = None
-        self._queues: dict[int, list[str]] = {}
-        self._assignees: dict[int, str | None] = {}
+        self._managers: list[_Recipient] | None = None
+        self._queues: dict[int, list[_Recipient]] = {}
+        self._assignees: dict[int, _Recipient | None] = {}
 
-    async def managers(self) -> list[str]:
+    async def managers(self) -> list[_Recipient]:
         if self._managers is None:
-            self._managers = list(
-                await self.session.scalars(
-                    select(User.email).where(User.role == Role.MANAGER, User.is_active.is_(True))
-                )
+            rows = await self.session.execute(
+                select(*_RECIPIENT_COLUMNS).where(User.role == Role.MANAGER, User.is_active.is_(True))
             )
+            self._managers = [_Recipient(*row) for row in rows]
         return self._managers
 
-    async def queue(self, ticket: Ticket) -> list[str]:
+    async def queue(self, ticket: Ticket) -> list[_Recipient]:
         if ticket.queue_id is None:
             return []
         if ticket.queue_id not in self._queues:
             self._queues[ticket.queue_id] = await _queue_addresses(self.session, ticket)
         return self._queues[ticket.queue_id]
 
-    async def assignee_or_queue(self, ticket: Ticket) -> list[str]:
+    async def assignee_or_queue(self, ticket: Ticket) -> list[_Recipient]:
         if ticket.assignee_id is not None:
             if ticket.assignee_id not in self._assignees:
                 # Kept here: the session's identity map holds users weakly, and every lookup that misses
                 # it would also flush the mails queued so far one by one.
                 user = await self.session.get(User, ticket.assignee_id)
                 self._assignees[ticket.assignee_id] = (
-                    user.email if user is not None and user.is_active else None
+                    _Recipient(user.email, user.language, user.time_zone)
+                    if user is not None and user.is_active
+                    else None
                 )
-            email = self._assignees[ticket.assignee_id]
-            if email is not None:
-                return [email]
+            recipient = self._assignees[ticket.assignee_id]
+            if recipient is not None:
+                return [recipient]
         return await self.queue(ticket)
 
 
@@ -173,8 +189,10 @@ async def _act(
     mails: list[OutgoingMail],
     recipients: _Recipients,
 ) -> bool:
-    """Carry out ``actions`` for ``step``; True when the ticket itself changed."""
-    what = _describe(ticket, step)
+    """Carry out ``actions`` for ``step``; True when the ticket itself changed. Each notice is worded in its
+    reader's language with the times in their zone (a staff member's settings, else the help desk's defaults)."""
+    values = _notice_values(runtime, ticket, step)
+    rendered: dict[Reader, RenderedMail] = {}
     changed = False
     for action in actions:
         kind = action.get("type")
@@ -186,24 +204,21 @@ async def _act(
             addresses = await recipients.managers()
         else:
             addresses = []
-        rendered = render_mail(
-            "sla_notice",
-            runtime.settings.default_language,
-            reference=ticket.reference,
-            link=f"{runtime.settings.base_url}/agent/tickets/{ticket.id}",
-            **what,
-        )
-        for address in addresses:
+        for recipient in addresses:
+            reader = reader_of(recipient.language, recipient.time_zone, runtime.settings)
+            if reader not in rendered:
+                rendered[reader] = render_mail_for(reader, NOTICE, **values)
+            mail = rendered[reader]
             mails.append(
                 queue_mail(
                     session,
                     now,
                     kind=f"sla_{step.level}",
                     ticket_id=ticket.id,
-                    to_address=address,
-                    subject=rendered.subject,
-                    body_text=rendered.body_text,
-                    body_html=rendered.body_html,
+                    to_address=recipient.address,
+                    subject=mail.subject,
+                    body_text=mail.body_text,
+                    body_html=mail.body_html,
                 )
             )
         if kind == "raise_priority":
@@ -242,7 +257,10 @@ async def _act(
                     channel=Channel.WEB,
                     author_user_id=None,
                     author_customer_id=None,
-                    body_text=what["sentence"],
+                    # One text for everyone who opens the ticket: the help desk's language and zone.
+                    body_text=render_text_for(
+                        reader_of(None, None, runtime.settings), f"{NOTICE}.note", **values
+                    ),
                     body_html="",
                     created_at=now,
                 )
@@ -250,30 +268,29 @@ async def _act(
     return changed
 
 
-def _describe(ticket: Ticket, step: EscalationStep) -> dict[str, str]:
-    target = step.target.value.replace("_", " ")
-    at = step.at.strftime("%Y-%m-%d %H:%M UTC")
-    if step.level == BREACH:
-        return {
-            "headline": f"breached: {target}",
-            "sentence": f"SLA breached: the {target} target of {ticket.reference} was due at {at}.",
-        }
+def _notice_values(runtime: Runtime, ticket: Ticket, step: EscalationStep) -> dict[str, Any]:
+    """What the ``sla_notice`` templates word: the target, breach or warning (``warning_2`` is warning "2") and
+    the instant, which the templates show in the reader's zone."""
+    number = step.level.rpartition("_")[2]
     return {
-        "headline": f"warning: {target} due soon",
-        "sentence": f"SLA warning ({step.level}): the {target} target of {ticket.reference} is getting close "
-        f"to its deadline (warning reached at {at}).",
+        "reference": ticket.reference,
+        "link": f"{runtime.settings.base_url}/agent/tickets/{ticket.id}",
+        "target": step.target.value,
+        "breach": step.level == BREACH,
+        "warning": number if number.isdigit() else step.level,
+        "at": step.at,
     }
 
 
-async def _queue_addresses(session: AsyncSession, ticket: Ticket) -> list[str]:
+async def _queue_addresses(session: AsyncSession, ticket: Ticket) -> list[_Recipient]:
     if ticket.queue_id is None:
         return []
     group = await session.get(Group, ticket.queue_id)
     if group is not None and group.email:
-        return [group.email]
-    rows = await session.scalars(
-        select(User.email)
+        return [_Recipient(group.email)]
+    rows = await session.execute(
+        select(*_RECIPIENT_COLUMNS)
         .join(GroupMember, GroupMember.user_id == User.id)
         .where(GroupMember.group_id == ticket.queue_id, User.is_active.is_(True))
     )
-    return list(rows)
+    return [_Recipient(*row) for row in rows]
