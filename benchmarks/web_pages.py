@@ -187,7 +187,10 @@ async def measure(
         await conversation(dsn, ticket_id, NOW)
     manager_id = await staff(dsn, "manager", "Mia Manager")
     admin_id = await staff(dsn, "admin", "Ada Admin")
-    technicians = [await staff(dsn, "technician", f"Tech {n}") for n in range(TECHNICIANS)]
+    # A reused database has its technicians (and their published day) already.
+    technicians = await _technicians(dsn) or [
+        await staff(dsn, "technician", f"Tech {n}") for n in range(TECHNICIANS)
+    ]
     cookies = await sessions(
         dsn,
         {
@@ -245,6 +248,14 @@ async def _has_conversation(dsn: str, ticket_id: int) -> bool:
             "SELECT count(*) FROM ticket_message WHERE ticket_id = $1", ticket_id
         )
         return messages >= CONVERSATION
+    finally:
+        await connection.close()
+
+
+async def _technicians(dsn: str) -> list[int]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return [r["user_id"] for r in await connection.fetch("SELECT user_id FROM technician ORDER BY id")]
     finally:
         await connection.close()
 
