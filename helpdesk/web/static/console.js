@@ -31,6 +31,16 @@
   tick();
   setInterval(tick, 15000);
 
+  // On a phone the filters fold away so the tickets come first (the summary opens them); wider, they are always
+  // open, since their summary is hidden there. Without this script they stay open on a phone too.
+  var panel = document.querySelector("details.filter-panel");
+  if (panel && window.matchMedia) {
+    var phone = window.matchMedia("(max-width: 40rem)");
+    var fold = function () { panel.open = !phone.matches; };
+    fold();
+    phone.addEventListener("change", fold);
+  }
+
   // Keyboard: j/k move between rows, Enter opens, x ticks the row's box.
   var current = -1;
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#rows tr[data-href]")); }
