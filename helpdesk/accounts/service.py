@@ -197,6 +197,7 @@ class AccountService:
                 "magic_link",
                 link=f"{settings.base_url}/portal/magic/{token}",
                 minutes=settings.magic_link_minutes,
+                sent_at=now,
                 expires_at=expires_at,
             )
             mail = queue_mail(

@@ -6,7 +6,9 @@ autoescaped; the plain text is not escaped (it is text).
 
 Times are handed to the templates as stored (aware UTC) and shown only through the ``local_date`` and
 ``local_clock`` filters, which convert them to the reader's zone (see :class:`Reader`) and spell them in the
-mail's language, the clock always with the zone's abbreviation: the edge of the mail is where UTC ends.
+mail's language, the clock always with the zone's abbreviation: the edge of the mail is where UTC ends. The
+test ``another_local_day`` (``expires_at is another_local_day(sent_at)``) tells a template when a time needs
+its date beside the clock: when it falls on another day in the reader's zone than the moment compared with.
 """
 
 from __future__ import annotations
@@ -71,6 +73,12 @@ def local_clock(value: datetime, zone: tzinfo) -> str:
     return f"{local:%H:%M} {local.tzname() or 'UTC'}"
 
 
+def is_another_local_day(value: datetime, reference: datetime, zone: tzinfo) -> bool:
+    """True when ``value`` falls on another day in ``zone`` than ``reference`` (the day a mail is sent): then
+    the clock alone ("until 00:10") does not say which day is meant."""
+    return _in_zone(value, zone).date() != _in_zone(reference, zone).date()
+
+
 def _in_zone(value: datetime, zone: tzinfo) -> datetime:
     # Naive values are read as UTC, the storage zone (SQLite hands some back without an offset).
     return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(zone)
@@ -91,6 +99,11 @@ def _local_clock_filter(context: Context, value: datetime) -> str:
     return local_clock(value, _context_zone(context))
 
 
+@pass_context
+def _another_local_day_test(context: Context, value: datetime, reference: datetime) -> bool:
+    return is_another_local_day(value, reference, _context_zone(context))
+
+
 def _nl2br(value: str) -> Markup:
     return Markup("<br>\n").join(escape(line) for line in str(value).replace("\r\n", "\n").split("\n"))
 
@@ -107,6 +120,7 @@ def _environment() -> Environment:
     environment.filters["nl2br"] = _nl2br
     environment.filters["local_date"] = _local_date_filter
     environment.filters["local_clock"] = _local_clock_filter
+    environment.tests["another_local_day"] = _another_local_day_test
     return environment
 
 
