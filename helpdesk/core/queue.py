@@ -78,6 +78,9 @@ class ArqJobQueue:
         self._pool = pool
         # Sent once, then called by its hash (EVALSHA).
         self._enqueue_many_script = pool.register_script(_ENQUEUE_MANY)
+        # Callers of enqueue_many waiting for the script call in flight to return (see there).
+        self._waiting: list[tuple[Sequence[QueuedJob], asyncio.Future[None]]] = []
+        self._sender: asyncio.Task[None] | None = None
 
     @classmethod
     async def connect(cls, redis_url: str) -> ArqJobQueue:
@@ -90,9 +93,33 @@ class ArqJobQueue:
 
     async def enqueue_many(self, jobs: Sequence[QueuedJob]) -> None:
         """The jobs as arq's ``enqueue_job`` stores them, in one script call instead of three round trips
-        per job (watch, exists, multi/exec)."""
+        per job (watch, exists, multi/exec). Returns once they are in Redis.
+
+        Callers arriving before the call goes out (on the event loop's next turn) or while one is in flight
+        go together, so that many concurrent requests cost a few round trips, not one each."""
         if not jobs:
             return
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((jobs, done))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_waiting())
+        await done
+
+    async def _send_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self._store([job for jobs, _ in batch for job in jobs])
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _store(self, jobs: Sequence[QueuedJob]) -> None:
         pool = self._pool
         now_ms = int(time.time() * 1000)
         keys: list[str] = [pool.default_queue_name]
@@ -106,6 +133,8 @@ class ArqJobQueue:
         await self._enqueue_many_script(keys=keys, args=argv)
 
     async def close(self) -> None:
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
         await self._pool.aclose()
 
 
