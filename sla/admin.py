@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import and_, or_, select
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpdesk.core.context import AppContext
 from helpdesk.core.db import transaction
 from helpdesk.core.errors import Conflict, InvalidInput, NotFound
-from sla.calendar import CalendarSpec, calendar_from_spec
+from sla.calendar import CalendarSpec, calendar_from_spec, start_of_local_day
 from sla.defaults import DEFAULT_ACTIONS
 from sla.models import CalendarRow, ContractRow, PolicyRow
 from sla.rules import SlaPolicy
@@ -141,25 +142,31 @@ class SlaAdminService:
             ]
 
     async def create_contract(self, data: ContractCreate) -> ContractRead:
-        """Raises ``InvalidInput`` naming the field: no policy, no or two owners, an unknown owner, an end
-        before the start."""
+        """A contract starting at ``valid_from``, or at midnight of ``starts_on`` in the zone of the policy's
+        business calendar; stored in UTC. Raises ``InvalidInput`` naming the field: no start or two, no policy,
+        no or two owners, an unknown owner, an end before the start."""
+        start = _contract_start(data)
         if (data.organisation_id is None) == (data.customer_id is None):
             raise InvalidInput("give exactly one of organisation_id and customer_id", field="organisation_id")
-        if data.valid_from.tzinfo is None or (data.valid_to is not None and data.valid_to.tzinfo is None):
-            raise InvalidInput(
-                "valid_from and valid_to need a UTC offset, e.g. 2027-01-01T00:00:00Z", field="valid_from"
-            )
-        if data.valid_to is not None and data.valid_to <= data.valid_from:
-            raise InvalidInput("valid_to must be after valid_from", field="valid_to")
+        if data.valid_to is not None and data.valid_to.tzinfo is None:
+            raise InvalidInput("valid_to needs a UTC offset, e.g. 2027-01-01T00:00:00Z", field="valid_to")
         async with transaction(self.context.sessions) as session:
-            if await session.get(PolicyRow, data.policy_id) is None:
+            policy = await session.get(PolicyRow, data.policy_id)
+            if policy is None:
                 raise InvalidInput(f"policy {data.policy_id} does not exist", field="policy_id")
+            valid_from = (
+                start
+                if isinstance(start, datetime)
+                else start_of_local_day(start, await _calendar_zone(session, policy))
+            )
+            if data.valid_to is not None and data.valid_to <= valid_from:
+                raise InvalidInput("valid_to must be after valid_from", field="valid_to")
             row = ContractRow(
                 name=data.name,
                 organisation_id=data.organisation_id,
                 customer_id=data.customer_id,
                 policy_id=data.policy_id,
-                valid_from=data.valid_from,
+                valid_from=valid_from,
                 valid_to=data.valid_to,
                 tier=data.tier,
                 coverage=list(data.coverage),
@@ -202,6 +209,28 @@ class SlaAdminService:
         )
         async with self.context.sessions() as session:
             return [_contract_read(r) for r in await session.scalars(query)]
+
+
+def _contract_start(data: ContractCreate) -> datetime | date:
+    """The one start given: an aware instant, or a day that starts in the policy's calendar's zone."""
+    if data.starts_on is not None and data.valid_from is not None:
+        raise InvalidInput("give starts_on or valid_from, not both", field="valid_from")
+    if data.valid_from is not None:
+        if data.valid_from.tzinfo is None:
+            raise InvalidInput(
+                "valid_from needs a UTC offset, e.g. 2027-01-01T00:00:00Z, or give starts_on (a day)",
+                field="valid_from",
+            )
+        return data.valid_from
+    if data.starts_on is None:
+        raise InvalidInput("starts_on (a day) or valid_from (an instant) is required", field="starts_on")
+    return data.starts_on
+
+
+async def _calendar_zone(session: AsyncSession, policy: PolicyRow) -> ZoneInfo:
+    """The zone of ``policy``'s business calendar: where its customers' days begin and its hours are counted."""
+    calendar = await session.get(CalendarRow, policy.calendar_id)
+    return ZoneInfo(msgspec.convert(calendar.spec, CalendarSpec).timezone if calendar else "UTC")
 
 
 def _check_calendar(spec: CalendarSpec) -> None:

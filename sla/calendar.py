@@ -178,6 +178,12 @@ class BusinessCalendar:
             day += timedelta(days=1)
 
 
+def start_of_local_day(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``zone``, in UTC: local midnight, or the end of the gap where the clocks
+    jump forward at midnight (a nonexistent 00:00 read with the offset before the change lands there)."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
 @lru_cache(maxsize=512)
 def _country_days(
     country: str, subdivision: str | None, year: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -88,9 +88,15 @@ class PolicyRead(msgspec.Struct, kw_only=True):
 
 
 class ContractCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The start is a day (``starts_on``: from midnight in the zone of the policy's business calendar) or an
+    instant with its UTC offset (``valid_from``), one of the two."""
+
     name: PolicyName
     policy_id: Id
-    valid_from: datetime
+    starts_on: Annotated[
+        date | None, msgspec.Meta(description="The first day, in the zone of the policy's calendar")
+    ] = None
+    valid_from: datetime | None = None
     organisation_id: Id | None = None
     customer_id: Id | None = None
     valid_to: datetime | None = None

@@ -16,7 +16,15 @@ from helpdesk.core.principal import Principal, PrincipalDep
 from helpdesk.customers.queries import CustomerQueries
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.admin import ADMIN, WEEKDAYS
-from helpdesk.web.forms import Explain, FormErrors, convert, errors_of, explained_by, submit_form
+from helpdesk.web.forms import (
+    Explain,
+    FormErrors,
+    convert,
+    errors_of,
+    explained_by,
+    field_name,
+    submit_form,
+)
 from helpdesk.web.i18n import N_
 from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
 from sla.schemas import CalendarCreate, ContractCreate, PolicyCreate
@@ -38,6 +46,8 @@ CALENDAR_FIELDS = {
     "calendar.week": "week",
     "calendar": "",
 }
+# The contract form's start is a day (its input keeps the name the list shows); the service sets the instant.
+CONTRACT_FIELDS = {"starts_on": "valid_from"}
 # Refusals that name the schema's fields or an id the form never showed (a list was empty, or something was
 # deleted meanwhile): what to do instead, on the field.
 explain_by_code = explained_by(
@@ -45,6 +55,7 @@ explain_by_code = explained_by(
         ("invalid_input", "calendar_id"): N_("Choose a calendar from the list."),
         ("invalid_input", "policy_id"): N_("Choose a policy from the list."),
         ("invalid_input", "organisation_id"): N_("Choose the organisation the contract is for."),
+        ("invalid_input", "starts_on"): N_("required"),
     }
 )
 
@@ -90,7 +101,9 @@ def policy_payload(form: Any) -> dict[str, Any]:
 
 
 def contract_payload(form: Any) -> dict[str, Any]:
-    valid_from = field(form, "valid_from")
+    """The contract form as ``ContractCreate``'s fields: the start is the day typed, which the SLA service
+    turns into midnight in the zone of the policy's calendar."""
+    starts_on = field(form, "valid_from")
     payload: dict[str, Any] = {
         "name": field(form, "name"),
         "policy_id": optional_int(field(form, "policy_id")) or 0,
@@ -98,8 +111,8 @@ def contract_payload(form: Any) -> dict[str, Any]:
         "tier": optional_int(field(form, "tier")) or 0,
         "coverage": _split(field(form, "coverage")),
     }
-    if valid_from:  # left out, the schema names it as required
-        payload["valid_from"] = f"{valid_from}T00:00:00Z" if len(valid_from) == 10 else valid_from
+    if starts_on:  # left out, the service names it as required
+        payload["starts_on"] = starts_on
     return payload
 
 
@@ -117,11 +130,13 @@ def explain(kind: str) -> Explain:
 
     def explain_error(exc: DomainError) -> dict[str, str] | None:
         if worded := explain_by_code(exc):
-            return worded
+            return {field_name(name, CONTRACT_FIELDS): text for name, text in worded.items()}
         if kind == "policy":
             return {policy_field(name): text for name, text in errors_of(exc).items()}
         if kind == "calendar":
             return errors_of(exc, CALENDAR_FIELDS)
+        if kind == "contract":
+            return errors_of(exc, CONTRACT_FIELDS)
         return None
 
     return explain_error
@@ -156,7 +171,9 @@ class SlaAdminPages(Controller):
             elif kind == "policy":
                 await service.create_policy(_policy(form))
             else:
-                await service.create_contract(convert(contract_payload(form), ContractCreate))
+                await service.create_contract(
+                    convert(contract_payload(form), ContractCreate, CONTRACT_FIELDS)
+                )
             return Redirect(f"{PAGE}?saved={kind}", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
