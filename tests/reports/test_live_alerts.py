@@ -1,0 +1,86 @@
+"""The dashboard's live list finds an open ticket's breach behind any number of never met clocks of closed
+tickets (which keep them for ever), and leaves the closed tickets out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import insert, select
+
+from helpdesk.core.clock import FixedClock
+from helpdesk.customers.models import Customer
+from helpdesk.reports.alerts import CLOCK_PAGE, alerts_now
+from helpdesk.reports.schemas import ReportFilters
+from helpdesk.runtime import Runtime
+from helpdesk.tickets.escalation import escalate_overdue
+from helpdesk.tickets.models import Ticket
+from sla.models import TargetStateRow
+from sla.targets import TargetState
+
+pytestmark = pytest.mark.integration
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def _closed_tickets_with_old_breaches(runtime: Runtime, count: int) -> None:
+    """``count`` closed tickets whose first response breached long ago and was never met."""
+    async with runtime.sessions() as session, session.begin():
+        customer = (await session.scalars(select(Customer.id).limit(1))).one()
+        ids = (
+            await session.scalars(
+                insert(Ticket).returning(Ticket.id),
+                [
+                    {
+                        "subject": f"Old {n}",
+                        "status": "closed",
+                        "priority": "P3",
+                        "channel": "web",
+                        "customer_id": customer,
+                        "tracking_token": f"old-{n}",
+                        "version": 1,
+                        "created_at": _at("2026-01-05T09:00:00"),
+                        "updated_at": _at("2026-01-09T09:00:00"),
+                    }
+                    for n in range(count)
+                ],
+            )
+        ).all()
+        await session.execute(
+            insert(TargetStateRow),
+            [
+                {
+                    "ticket_id": ticket_id,
+                    "target": "first_response",
+                    "state": TargetState.BREACHED,
+                    "target_minutes": 240,
+                    "clock_started_at": _at("2026-01-05T09:00:00"),
+                    "due_at": _at("2026-01-05T13:00:00") + timedelta(seconds=n),
+                    "met_at": None,
+                    "breached_at": _at("2026-01-05T13:00:00") + timedelta(seconds=n),
+                    "margin_minutes": -60.0,
+                }
+                for n, ticket_id in enumerate(ids)
+            ],
+        )
+
+
+async def test_an_open_breach_is_listed_behind_more_old_closed_breaches_than_a_page(
+    client: httpx.AsyncClient, agent: Any, clock: FixedClock, runtime: Runtime
+) -> None:
+    body = {"subject": "Compressor loud", "description": "Very loud", "customer_email": "a@clinic.example"}
+    opened = await client.post("/api/v1/tickets", json=body, headers=agent.headers)  # Monday 09:00
+    assert opened.status_code == 201, opened.text
+    clock.set(_at("2027-03-02T09:30:00"))  # never answered: breached Monday 17:00
+    await escalate_overdue(runtime)
+    await runtime.queue.drain()
+    await _closed_tickets_with_old_breaches(runtime, CLOCK_PAGE + 100)
+
+    now = clock.now()
+    alerts = await alerts_now(runtime, ReportFilters(since=now - timedelta(days=7), until=now))
+
+    assert [(a.ticket_id, a.clock.state) for a in alerts] == [(opened.json()["id"], "breached")]
