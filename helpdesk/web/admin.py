@@ -18,7 +18,7 @@ from helpdesk.core.principal import Principal, PrincipalDep, Role
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.forms import convert, explained_by, submit_form
 from helpdesk.web.i18n import N_
-from helpdesk.web.render import Req, checked_form, field, page, require_staff
+from helpdesk.web.render import FormState, Req, checked_form, field, form_page, require_staff
 
 ADMIN = (Role.ADMIN,)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -57,7 +57,7 @@ class AdminPages(Controller):
             return Redirect("/admin?saved=user", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _people_page(request, principal, runtime, "user", values, errors)
+            return await _people_page(request, principal, runtime, FormState("user", values, errors))
 
         return await submit_form(create, show, explain=explain_people)
 
@@ -76,7 +76,9 @@ class AdminPages(Controller):
             return Redirect("/admin?saved=user", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _people_page(request, principal, runtime, f"user-{user_id}", values, errors)
+            return await _people_page(
+                request, principal, runtime, FormState(f"user-{user_id}", values, errors)
+            )
 
         return await submit_form(update, show, explain=explain_people)
 
@@ -94,7 +96,7 @@ class AdminPages(Controller):
             return Redirect("/admin?saved=group", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _people_page(request, principal, runtime, "group", values, errors)
+            return await _people_page(request, principal, runtime, FormState("group", values, errors))
 
         return await submit_form(create, show, explain=explain_people)
 
@@ -112,30 +114,21 @@ class AdminPages(Controller):
             return Redirect("/admin?saved=group", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _people_page(request, principal, runtime, f"group-{group_id}", {}, errors)
+            return await _people_page(request, principal, runtime, FormState(f"group-{group_id}", {}, errors))
 
         return await submit_form(update, show, explain=explain_people)
 
 
 async def _people_page(
-    request: Req,
-    principal: Principal,
-    runtime: Runtime,
-    form_name: str = "",
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    request: Req, principal: Principal, runtime: Runtime, state: FormState | None = None
 ) -> Template:
     staff = StaffService(runtime)
-    return page(
+    return form_page(
         request,
         principal,
         "admin/people.html",
-        status_code=422 if errors else 200,
+        state,
         users=await staff.list_users(),
         groups=await staff.list_groups(),
         roles=list(Role),
-        form_name=form_name,
-        values=values or {},
-        errors=errors or {},
-        saved=request.query_params.get("saved"),
     )

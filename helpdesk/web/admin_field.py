@@ -21,7 +21,7 @@ from helpdesk.field.tickets import HelpdeskTickets
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.admin import ADMIN, WEEKDAYS
 from helpdesk.web.forms import convert, submit_form
-from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
+from helpdesk.web.render import FormState, Req, checked_form, field, form_page, optional_int, require_staff
 from helpdesk.web.work_orders import form_errors, parse_skills
 
 TECH_FIELDS = (
@@ -113,7 +113,7 @@ class FieldAdminPages(Controller):
             return await _tech_page(request, principal, runtime, feed=(created.name, created.ical_url))
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _tech_page(request, principal, runtime, "tech", values, errors)
+            return await _tech_page(request, principal, runtime, FormState("tech", values, errors))
 
         return await submit_form(create, show, explain=explain_technician)
 
@@ -132,7 +132,9 @@ class FieldAdminPages(Controller):
             return Redirect("/admin/technicians?saved=1", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _tech_page(request, principal, runtime, f"t{technician_id}", values, errors)
+            return await _tech_page(
+                request, principal, runtime, FormState(f"t{technician_id}", values, errors)
+            )
 
         return await submit_form(update, show, explain=explain_technician)
 
@@ -169,7 +171,7 @@ class FieldAdminPages(Controller):
             return Redirect("/admin/mailboxes?saved=1", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _mailbox_page(request, principal, runtime, values, errors)
+            return await _mailbox_page(request, principal, runtime, FormState("", values, errors))
 
         return await submit_form(create, show)
 
@@ -187,9 +189,7 @@ async def _tech_page(
     request: Req,
     principal: Principal,
     runtime: Runtime,
-    form_name: str = "",
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    state: FormState | None = None,
     *,
     feed: tuple[str, str | None] | None = None,
 ) -> Template:
@@ -198,37 +198,26 @@ async def _tech_page(
     users = [
         u for u in await StaffService(runtime).list_users() if u.role == Role.TECHNICIAN and u.id not in taken
     ]
-    return page(
+    return form_page(
         request,
         principal,
         "admin/technicians.html",
-        status_code=422 if errors else 200,
+        state,
         technicians=[(t, technician_values(t)) for t in technicians],
         candidates=users,
         skills=await SkillService(runtime).list_skills(),
         weekdays=WEEKDAYS,
-        form_name=form_name,
-        values=values or {},
-        errors=errors or {},
         feed=feed,
-        saved=request.query_params.get("saved"),
     )
 
 
 async def _mailbox_page(
-    request: Req,
-    principal: Principal,
-    runtime: Runtime,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    request: Req, principal: Principal, runtime: Runtime, state: FormState | None = None
 ) -> Template:
-    return page(
+    return form_page(
         request,
         principal,
         "admin/mailboxes.html",
-        status_code=422 if errors else 200,
+        state or FormState(values={"port": "993", "folder": "INBOX", "security": "tls"}),
         mailboxes=await MailboxAdmin(runtime).list_mailboxes(),
-        values=values or {"port": "993", "folder": "INBOX", "security": "tls"},
-        errors=errors or {},
-        saved=request.query_params.get("saved"),
     )

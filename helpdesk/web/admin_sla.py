@@ -26,7 +26,7 @@ from helpdesk.web.forms import (
     submit_form,
 )
 from helpdesk.web.i18n import N_
-from helpdesk.web.render import Req, checked_form, field, optional_int, page, require_staff
+from helpdesk.web.render import FormState, Req, checked_form, field, form_page, optional_int, require_staff
 from sla.schemas import CalendarCreate, ContractCreate, PolicyCreate
 from sla.targets import SlaTargets
 
@@ -177,7 +177,7 @@ class SlaAdminPages(Controller):
             return Redirect(f"{PAGE}?saved={kind}", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _sla_page(request, principal, runtime, kind, values, errors)
+            return await _sla_page(request, principal, runtime, FormState(kind, values, errors))
 
         return await submit_form(create_it, show, explain=explain(kind))
 
@@ -195,27 +195,18 @@ def _policy(form: Any) -> Any:
 
 
 async def _sla_page(
-    request: Req,
-    principal: Principal,
-    runtime: Runtime,
-    form_name: str = "",
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    request: Req, principal: Principal, runtime: Runtime, state: FormState | None = None
 ) -> Template:
     service = _sla_admin(runtime)
-    return page(
+    return form_page(
         request,
         principal,
         "admin/sla.html",
-        status_code=422 if errors else 200,
+        state,
         calendars=await service.list_calendars(),
         policies=await service.list_policies(),
         contracts=await service.list_contracts(),
         organisations=await CustomerQueries(runtime).list_organisations(limit=500, offset=0),
         weekdays=WEEKDAYS,
         priorities=PRIORITIES,
-        form_name=form_name,
-        values=values or {},
-        errors=errors or {},
-        saved=request.query_params.get("saved"),
     )

@@ -19,7 +19,16 @@ from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web.admin import ADMIN
 from helpdesk.web.forms import convert, submit_form
 from helpdesk.web.i18n import translations
-from helpdesk.web.render import Req, checked_form, field, language_of, optional_int, page, require_staff
+from helpdesk.web.render import (
+    FormState,
+    Req,
+    checked_form,
+    field,
+    form_page,
+    language_of,
+    optional_int,
+    require_staff,
+)
 from knowledge_base.categories import CategoryInUse, CategoryService, Direction
 from knowledge_base.schemas import CategoryCreate, CategoryRead, CategoryUpdate
 
@@ -103,7 +112,7 @@ class KnowledgeCategoryPages(Controller):
             return Redirect(f"{PAGE}?saved={created.id}#c{created.id}", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _categories_page(request, principal, runtime, NEW, values, errors)
+            return await _categories_page(request, principal, runtime, FormState(NEW, values, errors))
 
         return await submit_form(create_category, show, explain=explain(request, principal))
 
@@ -123,7 +132,9 @@ class KnowledgeCategoryPages(Controller):
             return Redirect(f"{PAGE}?saved={category_id}#c{category_id}", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _categories_page(request, principal, runtime, f"c{category_id}", values, errors)
+            return await _categories_page(
+                request, principal, runtime, FormState(f"c{category_id}", values, errors)
+            )
 
         return await submit_form(update_category, show, explain=explain(request, principal))
 
@@ -141,7 +152,9 @@ class KnowledgeCategoryPages(Controller):
             return Redirect(f"{PAGE}?saved={category_id}#c{category_id}", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _categories_page(request, principal, runtime, f"c{category_id}", {}, errors)
+            return await _categories_page(
+                request, principal, runtime, FormState(f"c{category_id}", {}, errors)
+            )
 
         return await submit_form(move_category, show, explain=explain(request, principal))
 
@@ -158,31 +171,26 @@ class KnowledgeCategoryPages(Controller):
             return Redirect(f"{PAGE}?deleted=1", status_code=303)
 
         async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _categories_page(request, principal, runtime, f"c{category_id}", {}, errors)
+            return await _categories_page(
+                request, principal, runtime, FormState(f"c{category_id}", {}, errors)
+            )
 
         return await submit_form(delete_category, show, explain=explain(request, principal))
 
 
 async def _categories_page(
-    request: Req,
-    principal: Principal,
-    runtime: Runtime,
-    form_name: str = "",
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    request: Req, principal: Principal, runtime: Runtime, state: FormState | None = None
 ) -> Template:
     tree = await CategoryService(runtime).list_categories(principal)
-    return page(
+    return form_page(
         request,
         principal,
         "admin/kb_categories.html",
-        status_code=422 if errors else 200,
+        state,
         categories=tree.items,
         parent_choices=parent_choices(tree.items),
         unlisted=tree.unlisted,
-        form_name=form_name,
-        values=values or {},
-        errors=errors or {},
+        # The category just saved, by id: its row is marked.
         saved=optional_int(request.query_params.get("saved")),
         deleted=request.query_params.get("deleted"),
     )

@@ -3,8 +3,8 @@ that language, and access checks that send a person to the sign-in page instead 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -87,6 +87,35 @@ def page(
         },
         cookies=all_cookies,
         status_code=status_code,
+    )
+
+
+class FormState(NamedTuple):
+    """A page's form as shown: its ``name`` on the page, the ``values`` in its inputs and, after a refusal,
+    the ``errors`` by field."""
+
+    name: str = ""
+    values: Mapping[str, str] = {}
+    errors: Mapping[str, str] = {}
+
+
+def form_page(
+    request: Req, principal: Principal, template: str, state: FormState | None, **context: Any
+) -> Template:
+    """A page of forms (:func:`page`): 422 with the refused form's ``state`` (its messages by field, its values
+    as sent), else 200; ``saved`` is the query's (the redirect after a saved form) unless the page passes its
+    own."""
+    form = state or FormState()
+    context.setdefault("saved", request.query_params.get("saved"))
+    return page(
+        request,
+        principal,
+        template,
+        status_code=422 if form.errors else 200,
+        form_name=form.name,
+        values=form.values,
+        errors=form.errors,
+        **context,
     )
 
 
