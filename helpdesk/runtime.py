@@ -16,7 +16,7 @@ from helpdesk.core.clock import Clock, SystemClock
 from helpdesk.core.db import create_engine, create_session_factory, single_write, transaction
 from helpdesk.core.queue import ArqJobQueue, InProcessJobQueue, JobQueue
 from helpdesk.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from helpdesk.core.relay_marks import RelayMarks
+from helpdesk.core.relay_marks import DELAY_SECONDS, RelayMarks
 from helpdesk.core.settings import Settings
 from helpdesk.tickets.storage import AttachmentStorage, storage_for
 
@@ -101,8 +101,8 @@ async def start_runtime(
         rate_limiter=RedisRateLimiter(redis, clock) if redis is not None else MemoryRateLimiter(clock),
         redis=redis,
     )
-    runtime.relay_marks = RelayMarks(engine, clock)
     use_arq = settings.redis_url is not None and not in_process_jobs
+    runtime.relay_marks = RelayMarks(engine, clock, delay=DELAY_SECONDS if use_arq else 0)
     if use_arq:
         assert settings.redis_url is not None
         runtime.queue = await ArqJobQueue.connect(settings.redis_url)

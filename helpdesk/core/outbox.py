@@ -77,7 +77,7 @@ async def relay_committed(queue: JobQueue, marks: RelayMarks, events: Sequence[O
     if not events:
         return
     await enqueue_all(queue, [QueuedJob(e.job, tuple(e.args), job_id=f"outbox-{e.id}") for e in events])
-    marks.add(e.id for e in events)
+    await marks.add(e.id for e in events)
 
 
 async def relay_outbox(

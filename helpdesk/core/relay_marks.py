@@ -1,6 +1,9 @@
 """Outbox rows whose jobs a request has queued, marked relayed a moment later in one statement with those of
 every other request of that moment, instead of one UPDATE (one round trip) per request.
 
+Only with arq, whose job ids make a job queued twice run once: meanwhile another process's relay sweep may
+queue such a row again. In-process jobs (the embedded default, one process) are marked at once (``delay=0``).
+
 A mark that never lands (the process stops hard, the database is away) only makes the relay cron queue that
 job again, which is harmless: jobs are idempotent and their ids (``outbox-<id>``) repeat, so the queue skips
 a job it still knows.
@@ -34,10 +37,13 @@ class RelayMarks:
         self._pending: list[int] = []
         self._writer: asyncio.Task[None] | None = None
 
-    def add(self, ids: Iterable[int]) -> None:
-        """Mark these rows relayed soon (within ``delay`` seconds, or at :meth:`close`)."""
+    async def add(self, ids: Iterable[int]) -> None:
+        """Mark these rows relayed soon (within ``delay`` seconds, or at :meth:`close`); a ``delay`` of 0
+        writes them now."""
         self._pending.extend(ids)
-        if self._pending and (self._writer is None or self._writer.done()):
+        if self.delay <= 0:
+            await self.flush()
+        elif self._pending and (self._writer is None or self._writer.done()):
             self._writer = asyncio.get_running_loop().create_task(self._write_later())
 
     @property

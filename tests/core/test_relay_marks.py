@@ -34,8 +34,8 @@ async def _unmarked(runtime: Runtime) -> list[int]:
 async def test_marks_are_written_a_moment_after_they_were_added(runtime: Runtime) -> None:
     ids = await _outbox_rows(runtime, 3)
     marks = RelayMarks(runtime.engine, FixedClock(NOW), delay=0.01)
-    marks.add(ids[:2])
-    marks.add(ids[2:])
+    await marks.add(ids[:2])
+    await marks.add(ids[2:])
     await asyncio.sleep(0.5)
     assert marks.pending == 0
     assert await _unmarked(runtime) == []
@@ -44,7 +44,7 @@ async def test_marks_are_written_a_moment_after_they_were_added(runtime: Runtime
 async def test_closing_writes_the_marks_still_waiting(runtime: Runtime) -> None:
     ids = await _outbox_rows(runtime, 2)
     marks = RelayMarks(runtime.engine, FixedClock(NOW), delay=3600)
-    marks.add(ids)
+    await marks.add(ids)
     assert await _unmarked(runtime) == ids
     await marks.close()
     assert await _unmarked(runtime) == []
@@ -54,10 +54,17 @@ async def test_a_mark_that_cannot_be_written_leaves_the_row_to_the_relay_cron(ru
     ids = await _outbox_rows(runtime, 1)
     unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
     marks = RelayMarks(unreachable, FixedClock(NOW), delay=3600)
-    marks.add(ids)
+    await marks.add(ids)
     await marks.flush()  # logs, does not raise
     await unreachable.dispose()
     assert await _unmarked(runtime) == ids
     queue = RecordingQueue()
     assert await relay_outbox(runtime.sessions, queue, FixedClock(NOW)) == 1
     assert [job.job_id for job in queue.jobs] == [f"outbox-{ids[0]}"]
+
+
+async def test_with_no_delay_marks_are_written_at_once(runtime: Runtime) -> None:
+    ids = await _outbox_rows(runtime, 2)
+    marks = RelayMarks(runtime.engine, FixedClock(NOW), delay=0)
+    await marks.add(ids)
+    assert await _unmarked(runtime) == []
