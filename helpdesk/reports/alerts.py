@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.reports.schemas import ReportFilters
@@ -25,6 +25,7 @@ from sla.models import TargetStateRow
 from sla.targets import TargetState
 
 LIVE_LIMIT = 25
+OPEN = [str(s) for s in OPEN_STATUSES]
 PAGE = LIVE_LIMIT
 # Pages of due tickets read at most: a list of LIVE_LIMIT needs far fewer unless most candidates turn out
 # fine (a paused clock) or belong to other queues and organisations.
@@ -32,8 +33,8 @@ MAX_PAGES = 8
 # Breached, never met clocks are read CLOCK_PAGE at a time, at most MAX_CLOCK_PAGES pages: the list misses an
 # open ticket's breach only behind more than 20,000 older never met clocks (of closed tickets or of other
 # queues and organisations).
-CLOCK_PAGE = 500
-MAX_CLOCK_PAGES = 40
+CLOCK_PAGE = 200
+MAX_CLOCK_PAGES = 100
 # How far ahead a deadline may be for its ticket to be looked at for a warning.
 ALERT_HORIZON = timedelta(hours=8)
 
@@ -70,9 +71,9 @@ async def alerts_now(runtime: Runtime, filters: ReportFilters) -> list[LiveAlert
 
 async def _breached(session: AsyncSession, filters: ReportFilters) -> AsyncIterator[list[Ticket]]:
     """Open tickets (of the filters) with a breached, never met clock, the longest overdue first, PAGE at a
-    time. The clocks are read alone along the partial index, CLOCK_PAGE at a time from where the last page
-    ended, and their tickets looked up by id: closed tickets keep their never met clocks for ever, and joining
-    first would read every open ticket."""
+    time. The clocks are read along the partial index CLOCK_PAGE at a time, from where the last page ended,
+    each joined to its ticket by primary key to tell whether it counts: closed tickets keep their never met
+    clocks for ever, and a join driven from the tickets would read every open ticket."""
     clock = TargetStateRow
     clocks = (
         select(clock.due_at, clock.ticket_id)
@@ -83,18 +84,27 @@ async def _breached(session: AsyncSession, filters: ReportFilters) -> AsyncItera
     seen: set[int] = set()
     after: tuple[Any, int] | None = None
     for _ in range(MAX_CLOCK_PAGES):
-        page = clocks if after is None else clocks.where(tuple_(clock.due_at, clock.ticket_id) > after)
-        rows = (await session.execute(page)).all()
+        page = (
+            clocks if after is None else clocks.where(tuple_(clock.due_at, clock.ticket_id) > after)
+        ).subquery()
+        counts = _filtered(filters, Ticket.id == page.c.ticket_id, Ticket.status.in_(OPEN))
+        rows = (
+            await session.execute(
+                select(page.c.due_at, page.c.ticket_id, Ticket.id)
+                .select_from(page)
+                .outerjoin(Ticket, counts)
+                .order_by(page.c.due_at, page.c.ticket_id)
+            )
+        ).all()
         if not rows:
             return
         after = (rows[-1][0], rows[-1][1])
-        ids = list(dict.fromkeys(ticket_id for _, ticket_id in rows if ticket_id not in seen))
-        seen.update(ids)
-        if ids:
-            found = {t.id: t for t in await session.scalars(_open(filters).where(Ticket.id.in_(ids)))}
-            tickets = [found[i] for i in ids if i in found]
-            for start in range(0, len(tickets), PAGE):
-                yield tickets[start : start + PAGE]
+        wanted = list(dict.fromkeys(i for _, _, i in rows if i is not None and i not in seen))
+        seen.update(wanted)
+        for start in range(0, len(wanted), PAGE):
+            chunk = wanted[start : start + PAGE]
+            found = {t.id: t for t in await session.scalars(select(Ticket).where(Ticket.id.in_(chunk)))}
+            yield [found[i] for i in chunk if i in found]
         if len(rows) < CLOCK_PAGE:
             return
 
@@ -115,15 +125,21 @@ async def _due_soon(
 
 
 def _open(filters: ReportFilters) -> Select[Ticket]:
-    query = select(Ticket).where(Ticket.status.in_([str(s) for s in OPEN_STATUSES]))
+    """Open tickets of the filters."""
+    return select(Ticket).where(_filtered(filters, Ticket.status.in_(OPEN)))
+
+
+def _filtered(filters: ReportFilters, *conditions: Any) -> Any:
+    """``conditions`` and the filters' queue, organisation and priority, all of them."""
+    wanted = list(conditions)
     for column, value in (
         (Ticket.queue_id, filters.queue_id),
         (Ticket.organisation_id, filters.organisation_id),
         (Ticket.priority, filters.priority),
     ):
         if value is not None:
-            query = query.where(column == value)
-    return query
+            wanted.append(column == value)
+    return and_(*wanted)
 
 
 def _alert(ticket: Ticket, clock: TargetClock) -> LiveAlert:
