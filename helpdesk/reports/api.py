@@ -9,6 +9,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 
+from helpdesk.core.errors import InvalidInput
 from helpdesk.core.principal import PrincipalDep, Role, require_role
 from helpdesk.reports.schemas import ComplianceReport, ReportFilters, SlaEvent
 from helpdesk.reports.service import ReportService, events_csv
@@ -28,6 +29,10 @@ async def provide_filters(
     assignee_id: FromQuery[int | None] = None,
 ) -> ReportFilters:
     """The report filters every report takes from the query string (default period: the last 30 days)."""
+    for name, instant in (("since", since), ("until", until)):
+        if instant is not None and instant.utcoffset() is None:
+            # A time without a zone is a different instant in every office: ask rather than guess.
+            raise InvalidInput(f"{name}: give a time zone, e.g. 2027-03-01T00:00:00Z", field=name)
     now = runtime.clock.now()
     return ReportFilters(
         since=since or now - timedelta(days=30),

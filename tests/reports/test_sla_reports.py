@@ -102,6 +102,14 @@ async def test_an_inverted_period_is_rejected_naming_the_field(client, manager):
     assert response.json()["field"] == "until"
 
 
+@pytest.mark.parametrize("query", ["since=2027-03-01T00:00:00", "until=2027-03-03T00:00:00"])
+async def test_a_period_without_a_time_zone_is_rejected_naming_the_field(client, manager, query):  # type: ignore[no-untyped-def]
+    for report in ("compliance", "events", "events.csv"):
+        response = await client.get(f"/api/v1/reports/sla/{report}?{query}", headers=manager.headers)
+        assert response.status_code == 422, (report, response.text)
+        assert response.json()["field"] == query.partition("=")[0]
+
+
 async def test_a_first_response_sent_after_its_deadline_counts_as_breached_not_met(  # type: ignore[no-untyped-def]
     client, manager, agent, clock, history
 ):
