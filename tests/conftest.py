@@ -59,11 +59,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     base = make_url(configured)
     name = f"helpdesk_test_{secrets.token_hex(4)}"
-    admin = create_engine(base.render_as_string(hide_password=False))
 
     async def run(statement: str) -> None:
-        async with admin.connect() as conn:
-            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text(statement))
+        # An engine per event loop: pooled asyncpg connections cannot be closed from another loop.
+        admin = create_engine(base.render_as_string(hide_password=False))
+        try:
+            async with admin.connect() as conn:
+                await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text(statement))
+        finally:
+            await admin.dispose()
 
     try:
         asyncio.run(run(f'CREATE DATABASE "{name}"'))
@@ -74,10 +78,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(admin.dispose())
-        admin = create_engine(base.render_as_string(hide_password=False))
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        asyncio.run(admin.dispose())
 
 
 @pytest.fixture(scope="session")
