@@ -196,13 +196,27 @@ COUNTERS: tuple[
 )
 
 
+# PostgreSQL transaction-level advisory lock held by a fold's transactions and by a recount, so they run one
+# after another. Without it a recount's DELETE cannot see a settled row a fold inserts and commits after the
+# DELETE started (counted twice), and two folds could each insert a settled row for one new key. SQLite
+# serialises writers already.
+COUNTERS_LOCK = 0x7265706F72747300  # "reports\0"
+
+
+async def _lock_counters(session: AsyncSession, dialect: str) -> None:
+    """Wait for any other fold or recount of the counters to commit (PostgreSQL; held until this one commits)."""
+    if dialect == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(COUNTERS_LOCK)))
+
+
 async def fold_report_counts(runtime: Runtime) -> int:
     """Fold the triggers' unsettled deltas into one settled row per key (sums unchanged, so figures read at
-    any moment are unaffected); returns the number of deltas folded. Safe to run twice or concurrently: each
-    delta is deleted by exactly one run, and settled rows only change by relative updates."""
+    any moment are unaffected); returns the number of deltas folded. Safe to run twice or beside a recount:
+    each transaction holds the counters' advisory lock, and triggers only add unsettled rows."""
     folded = 0
     for table, key, values, count_column in COUNTERS:
         async with runtime.sessions() as session, session.begin():
+            await _lock_counters(session, runtime.engine.dialect.name)
             columns = [getattr(table, c) for c in (*key, *values)]
             deltas = (
                 await session.execute(delete(table).where(table.settled == false()).returning(*columns))
@@ -233,9 +247,11 @@ async def fold_report_counts(runtime: Runtime) -> int:
 
 async def recount_report_counts(runtime: Runtime) -> None:
     """Replace the counters with a fresh count of the tickets and clocks (after a bulk load that bypassed the
-    triggers). Ticket and clock writers wait until it commits (PostgreSQL: a SHARE lock; SQLite: one writer)."""
+    triggers). Ticket and clock writers wait until it commits (PostgreSQL: a SHARE lock; SQLite: one writer),
+    and so does a fold (the counters' advisory lock, taken first: a fold locks no tickets)."""
     dialect = runtime.engine.dialect.name
     async with runtime.sessions() as session, session.begin():
+        await _lock_counters(session, dialect)
         if dialect == "postgresql":
             await session.execute(
                 text("LOCK TABLE ticket, ticket_sla_target, satisfaction_rating IN SHARE MODE")

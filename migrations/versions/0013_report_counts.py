@@ -183,6 +183,10 @@ BEGIN
          sign * clock.margin_minutes, false);
 END $$;
 
+-- The ticket is read FOR SHARE: a concurrent queue, organisation or priority change (report_counts_ticket,
+-- which moves the clock's committed state) either commits first and is read here, or waits until this
+-- transaction commits and then moves this clock's new state. A plain read could book the clock under the
+-- ticket's old dimensions after they moved. Movers lock no clocks, so the two cannot deadlock.
 CREATE FUNCTION report_finish_clock() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     t record;
@@ -193,13 +197,15 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = OLD.ticket_id;
+        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = OLD.ticket_id
+            FOR SHARE;
         IF FOUND THEN
             PERFORM report_finish_add(OLD, t.queue_id, t.organisation_id, t.priority, -1);
         END IF;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = NEW.ticket_id;
+        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = NEW.ticket_id
+            FOR SHARE;
         IF FOUND THEN
             PERFORM report_finish_add(NEW, t.queue_id, t.organisation_id, t.priority, 1);
         END IF;
@@ -216,6 +222,7 @@ BEGIN
         ('day', date_trunc('day', rating.updated_at, 'UTC'), rating.score, queue, organisation, prio, sign, false);
 END $$;
 
+-- The ticket is read FOR SHARE, as in report_finish_clock.
 CREATE FUNCTION report_rating() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     t record;
@@ -225,13 +232,15 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = OLD.ticket_id;
+        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = OLD.ticket_id
+            FOR SHARE;
         IF FOUND THEN
             PERFORM report_rating_add(OLD, t.queue_id, t.organisation_id, t.priority, -1);
         END IF;
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = NEW.ticket_id;
+        SELECT queue_id, organisation_id, priority INTO t FROM ticket WHERE id = NEW.ticket_id
+            FOR SHARE;
         IF FOUND THEN
             PERFORM report_rating_add(NEW, t.queue_id, t.organisation_id, t.priority, 1);
         END IF;
