@@ -1,4 +1,4 @@
-"""``helpdesk`` command line: serve, worker, db, demo, user, and the domains' own groups (sla, kb, mail, dispatch)."""
+"""``helpdesk`` command line: serve, worker, db, demo, user, and the domains' own groups (sla, kb, mail, dispatch, reports)."""
 
 from __future__ import annotations
 
@@ -119,10 +119,11 @@ def _register_domain_commands() -> None:
     from dispatch.cli import dispatch_group, use_host
     from helpdesk.channels.email.cli import mail_group
     from helpdesk.field.cli_host import open_command_host
+    from helpdesk.reports.cli import reports_group
     from knowledge_base.cli import kb_group
     from sla.cli import sla_group
 
-    for group in (sla_group, kb_group, mail_group, dispatch_group):
+    for group in (sla_group, kb_group, mail_group, dispatch_group, reports_group):
         main.add_command(group)
     # dispatch does not import the help desk: its commands get the runtime from here.
     use_host(open_command_host)
