@@ -51,3 +51,12 @@ async def test_search_by_reference_finds_the_ticket(
     await _open(client, agent.headers, "Keyboard missing keys")
     await sign_in("agent")
     assert wanted in await _found(client, f"HD-{wanted}")
+
+
+async def test_a_phrase_is_found_only_where_its_words_stand_together(
+    client: httpx.AsyncClient, agent: Any, sign_in: Any
+) -> None:
+    together = await _open(client, agent.headers, "Error 4711 after the update")
+    await _open(client, agent.headers, "4711 units ordered, an error on the invoice")
+    await sign_in("agent")
+    assert await _found(client, "ERROR 4711") == {together}
