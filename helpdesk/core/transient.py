@@ -1,4 +1,5 @@
-"""Failures worth another try: the database (or another server) went away for a moment.
+"""Failures worth another try: the database (or another server) went away for a moment, or rolled a
+transaction back in favour of another (a deadlock).
 
 arq retries a job only when it raises ``Retry``; any other exception ends the job for good. A PostgreSQL
 restart surfaces as a ``DBAPIError`` whose connection was invalidated (the connection died under a
@@ -18,6 +19,8 @@ from helpdesk.core.queue import JobFunction, Retry
 
 Job = TypeVar("Job", bound=JobFunction)
 
+# SQLSTATEs of deadlock_detected and serialization_failure.
+ROLLED_BACK_FOR_ANOTHER = frozenset({"40P01", "40001"})
 # Backoff of a job retried after a transient failure: short, because a database restart takes seconds.
 FIRST_DELAY_SECONDS = 1
 MAX_DELAY_SECONDS = 60
@@ -27,6 +30,11 @@ def is_transient(error: BaseException) -> bool:
     """Whether ``error`` says a server was unreachable or a connection died, rather than that the work is
     wrong: worth trying again later."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    # PostgreSQL rolled this transaction back so that another could go on (a deadlock, e.g. a clock finished
+    # while its ticket moves queue, both reaching the report counters; a serialization failure): the same
+    # work succeeds when tried again.
+    if isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in ROLLED_BACK_FOR_ANOTHER:
         return True
     if isinstance(error, OperationalError | InterfaceError | DisconnectionError | PoolTimeoutError):
         return True
