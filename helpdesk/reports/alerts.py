@@ -131,15 +131,8 @@ def _open(filters: ReportFilters) -> Select[Ticket]:
 
 def _filtered(filters: ReportFilters, *conditions: Any) -> Any:
     """``conditions`` and the filters' queue, organisation and priority, all of them."""
-    wanted = list(conditions)
-    for column, value in (
-        (Ticket.queue_id, filters.queue_id),
-        (Ticket.organisation_id, filters.organisation_id),
-        (Ticket.priority, filters.priority),
-    ):
-        if value is not None:
-            wanted.append(column == value)
-    return and_(*wanted)
+    dimensions = (getattr(Ticket, name) == value for name, value in filters.dimensions().items())
+    return and_(*conditions, *dimensions)
 
 
 def _alert(ticket: Ticket, clock: TargetClock) -> LiveAlert:

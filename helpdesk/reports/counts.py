@@ -83,14 +83,11 @@ def within(column: Any, ranges: Iterable[Range]) -> ColumnElement[bool]:
     return or_(false(), *(and_(column >= start, column < end) for start, end in ranges))
 
 
-def _dimensions(query: Any, table: Any, filters: ReportFilters) -> Any:
-    for column, value in (
-        (table.queue_id, filters.queue_id),
-        (table.organisation_id, filters.organisation_id),
-        (table.priority, filters.priority),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+def scoped(query: Any, columns: Any, filters: ReportFilters) -> Any:
+    """``query`` narrowed to the filters' queue, organisation and priority; ``columns`` has those columns as
+    attributes (a ticket or counter model)."""
+    for name, value in filters.dimensions().items():
+        query = query.where(getattr(columns, name) == value)
     return query
 
 
@@ -108,15 +105,7 @@ async def counted(
     leftovers: list[Range] = []
     pieces: list[str] = []
     params: list[Any] = []
-    chosen = {
-        column: value
-        for column, value in (
-            ("queue_id", filters.queue_id),
-            ("organisation_id", filters.organisation_id),
-            ("priority", filters.priority),
-        )
-        if value is not None
-    }
+    chosen = filters.dimensions()
     dims = "".join(f" AND {column} = :{column}" for column in chosen)
     summed = ", ".join(f"sum({column})" for column in sums)
     for index, (since, until) in enumerate(periods):
@@ -173,7 +162,7 @@ def add_totals(into: Totals, more: Totals) -> Totals:
 async def open_backlog(session: AsyncSession, filters: ReportFilters) -> list[tuple[int | None, str, int]]:
     """(queue id, priority, open tickets) with at least one open ticket; a sum over the counters."""
     counts = BacklogCount
-    query = _dimensions(
+    query = scoped(
         select(counts.queue_id, counts.priority, func.sum(counts.tickets))
         .group_by(counts.queue_id, counts.priority)
         .having(func.sum(counts.tickets) != 0),

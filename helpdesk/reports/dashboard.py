@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, case, func, literal_column, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.accounts.models import Group
@@ -17,7 +17,7 @@ from helpdesk.core.db import Base
 from helpdesk.feedback.models import SatisfactionRating
 from helpdesk.feedback.service import SCORES, SatisfactionSummary
 from helpdesk.reports.alerts import LiveAlert, alerts_now
-from helpdesk.reports.counts import counted, open_backlog, within
+from helpdesk.reports.counts import counted, open_backlog, scoped, within
 from helpdesk.reports.schemas import ReportFilters, TargetCompliance
 from helpdesk.reports.service import ReportService
 from helpdesk.runtime import Runtime
@@ -127,10 +127,11 @@ class DashboardQueries:
         """Wall-clock hours to the first response and to resolution of tickets opened in the period (a sample
         of at most SAMPLE_LIMIT, the newest), counted per bar by the database."""
         sample = (
-            _scoped(
+            scoped(
                 select(Ticket.created_at, Ticket.first_responded_at, Ticket.resolved_at).where(
                     Ticket.created_at >= filters.since, Ticket.created_at < filters.until
                 ),
+                Ticket,
                 filters,
             )
             .order_by(Ticket.created_at.desc())
@@ -180,8 +181,8 @@ class DashboardQueries:
                     .where(within(rating.updated_at, leftovers))
                     .group_by(rating.score)
                 )
-                if any(v is not None for v in (filters.queue_id, filters.organisation_id, filters.priority)):
-                    query = _scoped(query.join(Ticket, Ticket.id == rating.ticket_id), filters)
+                if filters.dimensions():
+                    query = scoped(query.join(Ticket, Ticket.id == rating.ticket_id), Ticket, filters)
                 for score, n in await session.execute(query):
                     counts[int(score)] += int(n)
         total = sum(counts.values())
@@ -229,13 +230,3 @@ def _bar(later: Any, earlier: Any, dialect: str) -> Any:
         *((inside, index) for index, inside in enumerate(within)),
         else_=len(HOUR_BOUNDS),
     )
-
-
-def _scoped(query: Select, filters: ReportFilters) -> Select:  # type: ignore[type-arg]
-    if filters.queue_id is not None:
-        query = query.where(Ticket.queue_id == filters.queue_id)
-    if filters.organisation_id is not None:
-        query = query.where(Ticket.organisation_id == filters.organisation_id)
-    if filters.priority is not None:
-        query = query.where(Ticket.priority == filters.priority)
-    return query

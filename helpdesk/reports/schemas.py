@@ -13,6 +13,15 @@ class ReportFilters(msgspec.Struct, kw_only=True):
     organisation_id: int | None = None
     assignee_id: int | None = None
 
+    def dimensions(self) -> dict[str, int | str]:
+        """The queue, organisation and priority asked for, by column name (what the report counters keep)."""
+        asked = {
+            "queue_id": self.queue_id,
+            "organisation_id": self.organisation_id,
+            "priority": self.priority,
+        }
+        return {name: value for name, value in asked.items() if value is not None}
+
 
 class SlaEvent(msgspec.Struct, kw_only=True):
     """A warning or breach of one target of one ticket."""

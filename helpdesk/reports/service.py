@@ -12,7 +12,7 @@ from sqlalchemy import Integer, Select, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpdesk.core.errors import InvalidInput
-from helpdesk.reports.counts import Totals, add_totals, counted_finishes, period_index, within
+from helpdesk.reports.counts import Totals, add_totals, counted_finishes, period_index, scoped, within
 from helpdesk.reports.schemas import ComplianceReport, ReportFilters, SlaEvent, TargetCompliance
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
@@ -159,10 +159,7 @@ def _target_compliance(target: str, met: int, total: int, margin_sum: float) -> 
 
 
 def _filters_tickets(filters: ReportFilters) -> bool:
-    return any(
-        value is not None
-        for value in (filters.queue_id, filters.priority, filters.organisation_id, filters.assignee_id)
-    )
+    return bool(filters.dimensions()) or filters.assignee_id is not None
 
 
 def events_csv(events: Iterable[SlaEvent]) -> str:
@@ -199,12 +196,7 @@ def _check_period(filters: ReportFilters) -> None:
 
 
 def _filtered(query: Select, filters: ReportFilters) -> Select:  # type: ignore[type-arg]
-    if filters.queue_id is not None:
-        query = query.where(Ticket.queue_id == filters.queue_id)
-    if filters.priority is not None:
-        query = query.where(Ticket.priority == filters.priority)
-    if filters.organisation_id is not None:
-        query = query.where(Ticket.organisation_id == filters.organisation_id)
+    query = scoped(query, Ticket, filters)
     if filters.assignee_id is not None:
         query = query.where(Ticket.assignee_id == filters.assignee_id)
     return query
