@@ -105,6 +105,10 @@ class TargetStateRow(Base):
     met_at: Mapped[datetime | None]
     breached_at: Mapped[datetime | None]
     margin_minutes: Mapped[float] = mapped_column(Float)
+    # When the ticket entered the stopping statuses (resolved, closed) it is still in, SlaStatus.stopped_at;
+    # null while its clocks run. ``state`` keeps what the clock was when it stopped (reports count a breach
+    # never met as breached), so this is what tells a closed ticket's breach from one still running.
+    stopped_at: Mapped[datetime | None]
 
 
 class EscalationFiredRow(Base):

@@ -13,6 +13,8 @@ The rules, in one place:
   met by the next agent public reply; messages answered by one reply form one cycle; the latest is reported.
 - Resolution runs from creation until the ticket enters a stopping status; reopening resumes the same clock
   (time spent resolved does not count).
+- While the ticket stays in stopping statuses its clocks are stopped (``SlaStatus.stopped_at``: since when);
+  a clock stopped breached stays breached in reports. Reopening sets every clock running again.
 - Periodic update runs from the latest agent public reply and is never met, only re-armed by the next reply.
 - A target met exactly at its deadline is met; an unmet one is breached from its deadline on.
 - Events after ``now`` are ignored; status changes before creation count from creation.
@@ -41,6 +43,7 @@ from sla.targets import (
     clock_pauses,
     derive_pauses,
     evaluate_targets,
+    stopped_since,
 )
 
 __all__ = [
@@ -66,6 +69,8 @@ class SlaStatus(msgspec.Struct, frozen=True, kw_only=True):
 
     ``sla_due_at`` is the earliest deadline among the running targets; breached ones are left out so that a
     breached ticket does not stay at the head of the deadline sweep, which follows ``next_escalation_at``.
+    ``stopped_at`` is when the ticket entered the stopping statuses it is still in (None while its clocks
+    run), stored on each clock: the live list reads only breaches of clocks that still run.
     """
 
     first_response_due_at: datetime | None
@@ -77,6 +82,7 @@ class SlaStatus(msgspec.Struct, frozen=True, kw_only=True):
     pauses: tuple[PauseInterval, ...]
     escalations: tuple[EscalationStep, ...]
     next_escalation_at: datetime | None
+    stopped_at: datetime | None
 
     def target(self, target: SlaTarget) -> TargetStatus | None:
         return next((status for status in self.targets if status.target == target), None)
@@ -126,4 +132,5 @@ def evaluate_sla(
         pauses=tuple(pauses),
         escalations=tuple(steps),
         next_escalation_at=next_escalation_at(steps),
+        stopped_at=stopped_since(policy, pauses),
     )

@@ -140,6 +140,7 @@ def target_rows(ticket_id: int, status: SlaStatus) -> list[dict[str, Any]]:
             "met_at": target.met_at,
             "breached_at": target.breached_at,
             "margin_minutes": round(target.margin_minutes, 2),
+            "stopped_at": status.stopped_at,
         }
         for target in status.targets
     ]

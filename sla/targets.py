@@ -157,7 +157,7 @@ def evaluate_targets(
         cycle = _latest_next_response_cycle(messages, replies)
         if cycle is not None:
             clocks.append((SlaTarget.NEXT_RESPONSE, *cycle))
-    clocks.append((SlaTarget.RESOLUTION, created_at, _resolved_at(policy, pauses)))
+    clocks.append((SlaTarget.RESOLUTION, created_at, stopped_since(policy, pauses)))
     if targets.periodic_update_minutes is not None and replies:
         clocks.append((SlaTarget.PERIODIC_UPDATE, replies[-1], None))
 
@@ -218,8 +218,9 @@ def derive_pauses(policy: SlaPolicy, timeline: TicketTimeline, now: datetime) ->
     return pauses
 
 
-def _resolved_at(policy: SlaPolicy, pauses: list[PauseInterval]) -> datetime | None:
-    """When the ticket entered the stopping statuses it is still in (resolved, then closed: the resolving)."""
+def stopped_since(policy: SlaPolicy, pauses: Sequence[PauseInterval]) -> datetime | None:
+    """When the ticket entered the stopping statuses it is still in (resolved, then closed: the resolving);
+    None while it is in none. Resolution is met then, and every clock stands still until a reopening."""
     resolved_at: datetime | None = None
     expected_end: datetime | None = None
     for pause in reversed(pauses):

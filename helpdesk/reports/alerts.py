@@ -2,8 +2,8 @@
 
 Candidates are read in index order a page at a time, and only as many get their SLA clocks evaluated as it
 takes to fill the list, so the cost does not grow with the open backlog: first the tickets of breached, never
-met clocks (the partial index ``ix_report_breached_clock_due``; a ticket's ``sla_due_at`` leaves breached targets
-out), then open tickets whose next deadline is within ALERT_HORIZON (``ix_ticket_sla_due_order``).
+met clocks that still run (the partial index ``ix_report_breached_clock_due``; a ticket's ``sla_due_at`` leaves
+breached targets out), then open tickets whose next deadline is within ALERT_HORIZON (``ix_ticket_sla_due_order``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ PAGE = LIVE_LIMIT
 # Pages of due tickets read at most: a list of LIVE_LIMIT needs far fewer unless most candidates turn out
 # fine (a paused clock) or belong to other queues and organisations.
 MAX_PAGES = 8
-# Breached, never met clocks are read CLOCK_PAGE at a time, at most MAX_CLOCK_PAGES pages: the list misses an
-# open ticket's breach only behind more than 20,000 older never met clocks (of closed tickets or of other
-# queues and organisations).
+# Breached, never met clocks that still run are read CLOCK_PAGE at a time, at most MAX_CLOCK_PAGES pages. A
+# resolved or closed ticket's clocks are stopped (``stopped_at``, stored with every status change) and are not in
+# the index, so the list misses an open ticket's breach only behind more than 20,000 older breaches of open
+# tickets outside the filters' queue, organisation or priority.
 CLOCK_PAGE = 200
 MAX_CLOCK_PAGES = 100
 # How far ahead a deadline may be for its ticket to be looked at for a warning.
@@ -70,14 +71,14 @@ async def alerts_now(runtime: Runtime, filters: ReportFilters) -> list[LiveAlert
 
 
 async def _breached(session: AsyncSession, filters: ReportFilters) -> AsyncIterator[list[Ticket]]:
-    """Open tickets (of the filters) with a breached, never met clock, the longest overdue first, PAGE at a
-    time. The clocks are read along the partial index CLOCK_PAGE at a time, from where the last page ended,
-    each joined to its ticket by primary key to tell whether it counts: closed tickets keep their never met
-    clocks for ever, and a join driven from the tickets would read every open ticket."""
+    """Open tickets (of the filters) with a breached, never met clock that still runs, the longest overdue
+    first, PAGE at a time. The clocks are read along the partial index CLOCK_PAGE at a time, from where the last
+    page ended, each joined to its ticket by primary key to tell whether it counts (open, of the filters): a
+    join driven from the tickets would read every open ticket."""
     clock = TargetStateRow
     clocks = (
         select(clock.due_at, clock.ticket_id)
-        .where(clock.state == TargetState.BREACHED, clock.met_at.is_(None))
+        .where(clock.state == TargetState.BREACHED, clock.met_at.is_(None), clock.stopped_at.is_(None))
         .order_by(clock.due_at, clock.ticket_id)
         .limit(CLOCK_PAGE)
     )

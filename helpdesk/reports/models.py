@@ -101,13 +101,14 @@ class RatingCount(Base):
     settled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-# The live list's breached clocks, longest overdue first, read in index order (helpdesk.reports.alerts). Declared
-# here, with the report that needs it, on the SLA domain's table.
-BREACHED_UNMET = text("state = 'breached' AND met_at IS NULL")
+# The live list's breached clocks, longest overdue first, read in index order (helpdesk.reports.alerts): never
+# met and still running (a resolved or closed ticket's clocks are stopped and leave the index). Declared here,
+# with the report that needs it, on the SLA domain's table.
+BREACHED_RUNNING = text("state = 'breached' AND met_at IS NULL AND stopped_at IS NULL")
 Index(
     "ix_report_breached_clock_due",
     TargetStateRow.due_at,
     TargetStateRow.ticket_id,
-    postgresql_where=BREACHED_UNMET,
-    sqlite_where=BREACHED_UNMET,
+    postgresql_where=BREACHED_RUNNING,
+    sqlite_where=BREACHED_RUNNING,
 )

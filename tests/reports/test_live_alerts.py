@@ -1,5 +1,6 @@
 """The dashboard's live list finds an open ticket's breach behind any number of never met clocks of closed
-tickets (which keep them for ever), and leaves the closed tickets out."""
+tickets, and leaves the closed tickets out: their clocks are stopped and not read at all, and never met clocks a
+closed ticket left running are still read page after page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import insert, select
 
 from helpdesk.core.clock import FixedClock
 from helpdesk.customers.models import Customer
+from helpdesk.reports import alerts as live_list
 from helpdesk.reports.alerts import CLOCK_PAGE, alerts_now
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.runtime import Runtime
@@ -27,8 +29,9 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-async def _closed_tickets_with_old_breaches(runtime: Runtime, count: int) -> None:
-    """``count`` closed tickets whose first response breached long ago and was never met."""
+async def _closed_tickets_with_old_breaches(runtime: Runtime, count: int, *, stopped: bool = False) -> None:
+    """``count`` closed tickets whose first response breached long ago and was never met; ``stopped``: their
+    clocks stopped when they were closed, as closing a ticket stores them."""
     async with runtime.sessions() as session, session.begin():
         customer = (await session.scalars(select(Customer.id).limit(1))).one()
         ids = (
@@ -63,6 +66,7 @@ async def _closed_tickets_with_old_breaches(runtime: Runtime, count: int) -> Non
                     "met_at": None,
                     "breached_at": _at("2026-01-05T13:00:00") + timedelta(seconds=n),
                     "margin_minutes": -60.0,
+                    "stopped_at": _at("2026-01-09T09:00:00") if stopped else None,
                 }
                 for n, ticket_id in enumerate(ids)
             ],
@@ -84,3 +88,26 @@ async def test_an_open_breach_is_listed_behind_more_old_closed_breaches_than_a_p
     alerts = await alerts_now(runtime, ReportFilters(since=now - timedelta(days=7), until=now))
 
     assert [(a.ticket_id, a.clock.state) for a in alerts] == [(opened.json()["id"], "breached")]
+
+
+async def test_an_open_breach_is_listed_behind_more_stopped_breaches_of_closed_tickets_than_are_ever_read(
+    client: httpx.AsyncClient,
+    agent: Any,
+    clock: FixedClock,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The bound on pages read, 20,000 clocks, cut to 400 so that a few hundred old breaches are more.
+    monkeypatch.setattr(live_list, "MAX_CLOCK_PAGES", 2)
+    body = {"subject": "Compressor loud", "description": "Very loud", "customer_email": "a@clinic.example"}
+    opened = await client.post("/api/v1/tickets", json=body, headers=agent.headers)  # Monday 09:00
+    assert opened.status_code == 201, opened.text
+    clock.set(_at("2027-03-02T09:30:00"))  # never answered: breached Monday 17:00
+    await escalate_overdue(runtime)
+    await runtime.queue.drain()
+    await _closed_tickets_with_old_breaches(runtime, 2 * CLOCK_PAGE + 100, stopped=True)
+
+    now = clock.now()
+    listed = await alerts_now(runtime, ReportFilters(since=now - timedelta(days=7), until=now))
+
+    assert [(a.ticket_id, a.clock.state) for a in listed] == [(opened.json()["id"], "breached")]

@@ -127,3 +127,25 @@ async def test_a_first_response_sent_after_its_deadline_counts_as_breached_not_m
     )
     first = next(t for t in response.json()["targets"] if t["target"] == "first_response")
     assert (first["met"], first["breached"], first["compliance_percent"]) == (1, 1, 50.0)
+
+
+async def test_closing_the_breached_ticket_leaves_its_breach_in_the_compliance_report(  # type: ignore[no-untyped-def]
+    client, manager, agent, clock, history
+):
+    _, ignored = history
+    clock.set(at("2027-03-02T10:00:00"))  # closed unanswered: its clocks stop, the first response breached
+    current = (await client.get(f"/api/v1/tickets/{ignored['id']}", headers=agent.headers)).json()
+    closed = await client.patch(
+        f"/api/v1/tickets/{ignored['id']}",
+        json={"version": current["version"], "status": "closed"},
+        headers=agent.headers,
+    )
+    assert closed.status_code == 200, closed.text
+    # Whole days come from the counters; a period off the hour takes its edges from the clocks themselves.
+    for period in (
+        "2027-03-01T00:00:00Z&until=2027-03-03T00:00:00Z",
+        "2027-03-01T09:30:00Z&until=2027-03-01T17:30:00Z",
+    ):
+        response = await client.get(f"/api/v1/reports/sla/compliance?since={period}", headers=manager.headers)
+        first = next(t for t in response.json()["targets"] if t["target"] == "first_response")
+        assert (first["met"], first["breached"]) == (1, 1), period

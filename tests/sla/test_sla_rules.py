@@ -187,6 +187,28 @@ def test_resolving_meets_the_resolution_and_reopening_resumes_the_same_clock() -
     assert running.resolution_due_at == at(9, "14:00")  # 3 hours used on Tuesday, 5 left on Wednesday
 
 
+@pytest.mark.parametrize(
+    ("statuses", "stopped_at"),
+    [
+        ((), None),
+        ((("11:00", "pending_customer"),), None),
+        ((("11:00", "resolved"),), at(8, "11:00")),
+        ((("11:00", "resolved"), ("12:00", "closed")), at(8, "11:00")),
+        ((("11:00", "closed"),), at(8, "11:00")),
+        ((("11:00", "resolved"), ("12:00", "open")), None),
+        ((("11:00", "resolved"), ("12:00", "open"), ("13:00", "resolved")), at(8, "13:00")),
+    ],
+)
+def test_clocks_are_stopped_from_when_the_ticket_entered_the_stopping_statuses_it_is_still_in(
+    statuses: tuple[tuple[str, str], ...], stopped_at: datetime | None
+) -> None:
+    changes = tuple(StatusChange(at(8, when), status) for when, status in statuses)
+
+    status = evaluate(at(8, "15:00"), created_at=at(8, "09:00"), changes=changes)
+
+    assert status.stopped_at == stopped_at
+
+
 def test_warnings_come_before_the_breach_in_business_time() -> None:
     status = evaluate(at(8, "10:05"))
 
