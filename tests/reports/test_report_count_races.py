@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from reportrows import counter_rows, insert_desk, insert_ticket
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from helpdesk.accounts.models import Group
-from helpdesk.customers.models import Customer
 from helpdesk.reports.counts import fold_report_counts, recount_report_counts
 from helpdesk.reports.models import DAY, BacklogCount, FinishedClockCount
 from helpdesk.runtime import Runtime
@@ -33,45 +32,12 @@ def _postgresql_only(runtime: Runtime) -> None:
         pytest.skip("SQLite serialises writers: transactions cannot interleave")
 
 
-async def _queues_and_customer(runtime: Runtime, queues: int) -> tuple[list[int], int]:
-    async with runtime.sessions() as session, session.begin():
-        ids = [
-            (
-                await session.execute(
-                    insert(Group).values(name=f"Queue {n}", created_at=START).returning(Group.id)
-                )
-            ).scalar_one()
-            for n in range(queues)
-        ]
-        customer = (
-            await session.execute(
-                insert(Customer).values(email="c@example.com", created_at=START).returning(Customer.id)
-            )
-        ).scalar_one()
-    return ids, customer
-
-
 async def _ticket(runtime: Runtime, queue_id: int, customer: int, n: int, clock: dict[str, Any]) -> int:
     """An open ticket in ``queue_id`` with a first-response clock in ``clock``'s state."""
     async with runtime.sessions() as session, session.begin():
-        ticket_id: int = (
-            await session.execute(
-                insert(Ticket)
-                .values(
-                    subject=f"Ticket {n}",
-                    status="open",
-                    priority="P3",
-                    channel="web",
-                    queue_id=queue_id,
-                    customer_id=customer,
-                    tracking_token=f"token-{n}",
-                    version=1,
-                    created_at=START,
-                    updated_at=START,
-                )
-                .returning(Ticket.id)
-            )
-        ).scalar_one()
+        ticket_id = await insert_ticket(
+            session, n, START, status="open", priority="P3", queue_id=queue_id, customer_id=customer
+        )
         await session.execute(
             insert(TargetStateRow).values(
                 ticket_id=ticket_id,
@@ -137,8 +103,9 @@ async def test_a_clock_met_while_its_ticket_moves_queue_is_counted_under_the_que
     runtime: Runtime,
 ) -> None:
     _postgresql_only(runtime)
-    (first, second), customer = await _queues_and_customer(runtime, 2)
-    ticket_id = await _ticket(runtime, first, customer, 1, RUNNING)
+    desk = await insert_desk(runtime, START, queues=2)
+    first, second = desk.queues
+    ticket_id = await _ticket(runtime, first, desk.customer, 1, RUNNING)
     meeting: AsyncConnection
     async with runtime.engine.connect() as meeting, runtime.engine.connect() as moving:
         await meeting.execute(
@@ -180,9 +147,9 @@ async def test_a_recount_beside_a_fold_leaves_the_counters_equal_to_a_straight_c
     runtime: Runtime,
 ) -> None:
     _postgresql_only(runtime)
-    queues, customer = await _queues_and_customer(runtime, 3)
+    desk = await insert_desk(runtime, START, queues=3)
     for n in range(12):
-        await _ticket(runtime, queues[n % 3], customer, n, MET if n % 2 else RUNNING)
+        await _ticket(runtime, desk.queues[n % 3], desk.customer, n, MET if n % 2 else RUNNING)
     # A third transaction holds one new backlog delta, so the fold stops inside its first transaction with
     # the recount started beside it; then both go on.
     async with runtime.engine.connect() as holder:
@@ -199,15 +166,6 @@ async def test_a_recount_beside_a_fold_leaves_the_counters_equal_to_a_straight_c
     assert counted == straight
     clocks, straight_clocks = await _finished_clocks_by_queue(runtime)
     assert clocks == straight_clocks
-    async with runtime.sessions() as session:
-        rows = await session.execute(
-            select(
-                BacklogCount.queue_id,
-                BacklogCount.organisation_id,
-                BacklogCount.priority,
-                BacklogCount.settled,
-            )
-        )
-        keys = Counter(tuple(row) for row in rows)
+    keys = Counter(await counter_rows(runtime, BacklogCount))
     assert {key[-1] for key in keys} == {True}
     assert set(keys.values()) == {1}

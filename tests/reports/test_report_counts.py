@@ -11,14 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from reportrows import COUNTER_KEYS, Desk, counter_rows, insert_desk, insert_ticket
 from sqlalchemy import delete, func, insert, select, update
 
-from helpdesk.accounts.models import Group
-from helpdesk.customers.models import Customer, Organisation
 from helpdesk.feedback.models import SatisfactionRating
 from helpdesk.reports.counts import fold_report_counts, open_backlog, recount_report_counts, spans
 from helpdesk.reports.dashboard import DashboardQueries, buckets
-from helpdesk.reports.models import BacklogCount, FinishedClockCount, RatingCount
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.reports.service import ReportService
 from helpdesk.runtime import Runtime
@@ -39,29 +37,8 @@ def _instant(rng: random.Random) -> datetime:
 
 async def _world(runtime: Runtime, rng: random.Random) -> dict[str, list[int]]:
     """Queues, organisations with a customer each, 60 tickets and their clocks."""
-    async with runtime.sessions() as session, session.begin():
-        queues = [
-            (
-                await session.execute(
-                    insert(Group).values(name=f"Queue {n}", created_at=START).returning(Group.id)
-                )
-            ).scalar_one()
-            for n in range(3)
-        ]
-        organisations = [
-            (
-                await session.execute(
-                    insert(Organisation).values(name=f"Org {n}", created_at=START).returning(Organisation.id)
-                )
-            ).scalar_one()
-            for n in range(3)
-        ]
-        customer = (
-            await session.execute(
-                insert(Customer).values(email="c@example.com", created_at=START).returning(Customer.id)
-            )
-        ).scalar_one()
-    tickets = [await _ticket(runtime, rng, queues, organisations, customer, n) for n in range(60)]
+    desk = await insert_desk(runtime, START, queues=3, organisations=3)
+    tickets = [await _ticket(runtime, rng, desk, n) for n in range(60)]
     for ticket_id in tickets:
         for target in rng.sample(list(SlaTarget), rng.randrange(4)):
             await _clock(runtime, rng, ticket_id, target)
@@ -71,40 +48,28 @@ async def _world(runtime: Runtime, rng: random.Random) -> dict[str, list[int]]:
             await session.execute(
                 insert(SatisfactionRating).values(
                     ticket_id=ticket_id,
-                    customer_id=customer,
+                    customer_id=desk.customer,
                     score=rng.randint(1, 5),
                     created_at=rated,
                     updated_at=rated,
                 )
             )
-    return {"queues": queues, "organisations": organisations, "tickets": tickets}
+    return {"queues": desk.queues, "organisations": desk.organisations, "tickets": tickets}
 
 
-async def _ticket(
-    runtime: Runtime, rng: random.Random, queues: list[int], organisations: list[int], customer: int, n: int
-) -> int:
+async def _ticket(runtime: Runtime, rng: random.Random, desk: Desk, n: int) -> int:
     opened = _instant(rng)
     async with runtime.sessions() as session, session.begin():
-        ticket_id: int = (
-            await session.execute(
-                insert(Ticket)
-                .values(
-                    subject=f"Ticket {n}",
-                    status=rng.choice(list(TicketStatus)),
-                    priority=rng.choice(list(Priority)),
-                    channel="web",
-                    queue_id=rng.choice([*queues, None]),
-                    organisation_id=rng.choice([*organisations, None]),
-                    customer_id=customer,
-                    tracking_token=f"token-{n}",
-                    version=1,
-                    created_at=opened,
-                    updated_at=opened,
-                )
-                .returning(Ticket.id)
-            )
-        ).scalar_one()
-    return ticket_id
+        return await insert_ticket(
+            session,
+            n,
+            opened,
+            status=rng.choice(list(TicketStatus)),
+            priority=rng.choice(list(Priority)),
+            queue_id=rng.choice([*desk.queues, None]),
+            organisation_id=rng.choice([*desk.organisations, None]),
+            customer_id=desk.customer,
+        )
 
 
 def _clock_state(rng: random.Random) -> dict[str, Any]:
@@ -194,12 +159,8 @@ def _ordered(cells: list[tuple[int | None, str, int]]) -> list[tuple[int | None,
     return sorted(cells, key=lambda c: (c[0] or 0, c[1]))
 
 
-async def _straight_backlog(runtime: Runtime, filters: ReportFilters) -> list[tuple[int | None, str, int]]:
-    query = (
-        select(Ticket.queue_id, Ticket.priority, func.count())
-        .where(Ticket.status.in_([str(s) for s in OPEN_STATUSES]))
-        .group_by(Ticket.queue_id, Ticket.priority)
-    )
+def _narrowed(query: Any, filters: ReportFilters) -> Any:
+    """``query`` (over tickets) narrowed to the filters' queue, organisation and priority."""
     for column, value in (
         (Ticket.queue_id, filters.queue_id),
         (Ticket.organisation_id, filters.organisation_id),
@@ -207,8 +168,17 @@ async def _straight_backlog(runtime: Runtime, filters: ReportFilters) -> list[tu
     ):
         if value is not None:
             query = query.where(column == value)
+    return query
+
+
+async def _straight_backlog(runtime: Runtime, filters: ReportFilters) -> list[tuple[int | None, str, int]]:
+    query = (
+        select(Ticket.queue_id, Ticket.priority, func.count())
+        .where(Ticket.status.in_([str(s) for s in OPEN_STATUSES]))
+        .group_by(Ticket.queue_id, Ticket.priority)
+    )
     async with runtime.sessions() as session:
-        return _ordered([(q, p, int(n)) for q, p, n in await session.execute(query)])
+        return _ordered([(q, p, int(n)) for q, p, n in await session.execute(_narrowed(query, filters))])
 
 
 async def _straight_compliance(
@@ -254,15 +224,8 @@ async def _straight_ratings(runtime: Runtime, filters: ReportFilters) -> dict[in
         .where(SatisfactionRating.updated_at >= filters.since, SatisfactionRating.updated_at < filters.until)
         .group_by(SatisfactionRating.score)
     )
-    for column, value in (
-        (Ticket.queue_id, filters.queue_id),
-        (Ticket.organisation_id, filters.organisation_id),
-        (Ticket.priority, filters.priority),
-    ):
-        if value is not None:
-            query = query.where(column == value)
     async with runtime.sessions() as session:
-        counts = {int(score): int(n) for score, n in await session.execute(query)}
+        counts = {int(score): int(n) for score, n in await session.execute(_narrowed(query, filters))}
     return {score: counts.get(score, 0) for score in range(1, 6)}
 
 
@@ -322,45 +285,9 @@ async def test_folding_leaves_one_settled_row_per_key_and_nothing_unsettled(runt
     world = await _world(runtime, rng)
     await _changes(runtime, rng, world)
     await fold_report_counts(runtime)
-    async with runtime.sessions() as session:
-        backlog = (
-            await session.execute(
-                select(
-                    BacklogCount.queue_id,
-                    BacklogCount.organisation_id,
-                    BacklogCount.priority,
-                    BacklogCount.settled,
-                )
-            )
-        ).all()
-        finished = (
-            await session.execute(
-                select(
-                    FinishedClockCount.span,
-                    FinishedClockCount.period_start,
-                    FinishedClockCount.target,
-                    FinishedClockCount.queue_id,
-                    FinishedClockCount.organisation_id,
-                    FinishedClockCount.priority,
-                    FinishedClockCount.settled,
-                )
-            )
-        ).all()
-        ratings = (
-            await session.execute(
-                select(
-                    RatingCount.span,
-                    RatingCount.period_start,
-                    RatingCount.score,
-                    RatingCount.queue_id,
-                    RatingCount.organisation_id,
-                    RatingCount.priority,
-                    RatingCount.settled,
-                )
-            )
-        ).all()
-    assert all(row[-1] for row in [*backlog, *finished, *ratings])
-    for rows in (backlog, finished, ratings):
+    tables = [await counter_rows(runtime, counter) for counter in COUNTER_KEYS]
+    assert all(row[-1] for rows in tables for row in rows)
+    for rows in tables:
         assert max(Counter(row[:-1] for row in rows).values()) == 1
     assert await fold_report_counts(runtime) == 0
 
