@@ -40,8 +40,9 @@ async def _created(client: Any, admin: Any, path: str, body: dict[str, Any]) -> 
     return result
 
 
-async def moscow_terms(client: Any, admin: Any) -> tuple[int, int]:
-    """(policy id, organisation id): a policy counting in a Europe/Moscow calendar, and an organisation."""
+async def moscow_contract(client: Any, admin: Any, **start: str) -> dict[str, Any]:
+    """The body of a contract "Clinic 2027" for an organisation under a policy counting in a Europe/Moscow
+    calendar (both made here), starting as ``start`` says (``starts_on``, ``valid_from``, ``valid_to``)."""
     calendar = await _created(
         client,
         admin,
@@ -55,20 +56,14 @@ async def moscow_terms(client: Any, admin: Any) -> tuple[int, int]:
         {"name": "Moscow terms", "calendar_id": calendar["id"], "targets": TARGETS},
     )
     organisation = await _created(client, admin, "/api/v1/organisations", {"name": "Clinic"})
-    return policy["id"], organisation["id"]
+    return {"name": "Clinic 2027", "policy_id": policy["id"], "organisation_id": organisation["id"], **start}
 
 
 @pytest.mark.integration
 async def test_a_contract_starting_on_a_day_starts_at_midnight_in_its_calendars_zone(client, admin) -> None:  # type: ignore[no-untyped-def]
-    policy_id, organisation_id = await moscow_terms(client, admin)
+    body = await moscow_contract(client, admin, starts_on="2027-03-01")
 
-    contract = await _created(
-        client,
-        admin,
-        "/api/v1/sla/contracts",
-        {"name": "Clinic 2027", "policy_id": policy_id, "organisation_id": organisation_id,
-         "starts_on": "2027-03-01"},
-    )  # fmt: skip
+    contract = await _created(client, admin, "/api/v1/sla/contracts", body)
 
     assert contract["valid_from"] == "2027-02-28T21:00:00Z"
     listed = await client.get("/api/v1/sla/contracts", headers=admin.headers)
@@ -77,15 +72,9 @@ async def test_a_contract_starting_on_a_day_starts_at_midnight_in_its_calendars_
 
 @pytest.mark.integration
 async def test_a_contract_given_an_instant_starts_at_that_instant(client, admin) -> None:  # type: ignore[no-untyped-def]
-    policy_id, organisation_id = await moscow_terms(client, admin)
+    body = await moscow_contract(client, admin, valid_from="2027-03-01T00:00:00Z")
 
-    contract = await _created(
-        client,
-        admin,
-        "/api/v1/sla/contracts",
-        {"name": "Clinic 2027", "policy_id": policy_id, "organisation_id": organisation_id,
-         "valid_from": "2027-03-01T00:00:00Z"},
-    )  # fmt: skip
+    contract = await _created(client, admin, "/api/v1/sla/contracts", body)
 
     assert contract["valid_from"] == "2027-03-01T00:00:00Z"
 
@@ -103,8 +92,7 @@ async def test_a_contract_given_an_instant_starts_at_that_instant(client, admin)
 async def test_a_contract_needs_one_start_before_its_end(
     client, admin, start: dict[str, str], field: str
 ) -> None:  # type: ignore[no-untyped-def]
-    policy_id, organisation_id = await moscow_terms(client, admin)
-    body = {"name": "Clinic 2027", "policy_id": policy_id, "organisation_id": organisation_id, **start}
+    body = await moscow_contract(client, admin, **start)
 
     response = await client.post("/api/v1/sla/contracts", headers=admin.headers, json=body)
 
