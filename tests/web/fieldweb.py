@@ -69,6 +69,21 @@ async def make_work_order(
     return result
 
 
+async def move_visit(
+    client: httpx.AsyncClient,
+    csrf: str,
+    plan_id: int,
+    order: int,
+    technician: int | str,
+    position: int = 1,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """The dispatcher page's Move form for work order ``order`` (``technician=""``: 'Not planned'), as a signed-in
+    person sends it (plan-drag.js asks for JSON in ``headers``)."""
+    form = {"_csrf": csrf, "work_order_id": order, "technician_id": technician, "position": str(position)}
+    return await client.post(f"/agent/dispatch/plans/{plan_id}/moves", data=form, headers=headers)
+
+
 @dataclass
 class FieldDesk:
     """Field service set up through the API on the test's app: an admin makes technicians, an agent makes work

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fieldweb import DAY, FieldDesk, StaffedDay
+from fieldweb import DAY, FieldDesk, StaffedDay, move_visit
 from webkit import WebStaff
 
 from helpdesk.runtime import Runtime
@@ -38,27 +38,11 @@ async def test_a_dispatcher_plans_moves_and_publishes_a_day_through_the_page(
     assert f'id="wo-{staffed_day.first}"' in board.text
     assert f'id="wo-{staffed_day.second}"' in board.text
 
-    bad = await client.post(
-        f"/agent/dispatch/plans/{plan_id}/moves",
-        data={
-            "_csrf": dispatcher.csrf,
-            "work_order_id": staffed_day.first,
-            "technician_id": staffed_day.electric,
-            "position": "1",
-        },
-    )
+    bad = await move_visit(client, dispatcher.csrf, plan_id, staffed_day.first, staffed_day.electric)
     assert bad.status_code == 422
     assert f'id="err-{staffed_day.first}"><li>skill:' in bad.text
 
-    good = await client.post(
-        f"/agent/dispatch/plans/{plan_id}/moves",
-        data={
-            "_csrf": dispatcher.csrf,
-            "work_order_id": staffed_day.second,
-            "technician_id": staffed_day.boiler,
-            "position": "1",
-        },
-    )
+    good = await move_visit(client, dispatcher.csrf, plan_id, staffed_day.second, staffed_day.boiler)
     assert good.status_code == 303, good.text
     plan = await field_desk.read_plan(plan_id)
     first_visit = min(plan["visits"], key=lambda v: v["position"])

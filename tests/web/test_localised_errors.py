@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fieldweb import PlannedDay
+from fieldweb import PlannedDay, move_visit
 from webkit import csrf_of
 
 from helpdesk.web.error_text import BY_CODE, MESSAGES, localise
@@ -103,14 +103,8 @@ async def test_an_expired_sign_in_link_is_refused_in_russian(client: httpx.Async
 async def test_a_refused_dispatch_move_is_explained_in_russian(
     client: httpx.AsyncClient, planned_day: PlannedDay, russian_agent: Any
 ) -> None:
-    refused = await client.post(
-        f"/agent/dispatch/plans/{planned_day.plan}/moves",
-        data={
-            "_csrf": russian_agent.csrf,
-            "work_order_id": planned_day.first,
-            "technician_id": planned_day.electric,
-            "position": "1",
-        },
+    refused = await move_visit(
+        client, russian_agent.csrf, planned_day.plan, planned_day.first, planned_day.electric
     )
     assert refused.status_code == 422
     assert f'id="err-{planned_day.first}"><li>не хватает навыков: ' in refused.text

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fieldweb import DAY, FieldDesk, PlannedDay
+from fieldweb import DAY, FieldDesk, PlannedDay, move_visit
 from webkit import WebStaff
 
 pytestmark = pytest.mark.integration
@@ -21,8 +21,7 @@ async def drag(
     client: httpx.AsyncClient, me: WebStaff, day: PlannedDay, order: int, technician: int | str, position: int
 ) -> httpx.Response:
     """What plan-drag.js sends for a drop: the Move form, answered in JSON (``technician=""``: 'Not planned')."""
-    form = {"_csrf": me.csrf, "work_order_id": order, "technician_id": technician, "position": str(position)}
-    return await client.post(f"/agent/dispatch/plans/{day.plan}/moves", data=form, headers=JSON)
+    return await move_visit(client, me.csrf, day.plan, order, technician, position, headers=JSON)
 
 
 async def test_a_refused_drag_answers_422_with_each_broken_rule_in_words_and_leaves_the_plan(
