@@ -7,6 +7,7 @@ In the composer each response is a "use" link that reloads the ticket page with 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, get, post
@@ -20,7 +21,7 @@ from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web import hooks
 from helpdesk.web.forms import convert, explained_by, submit_form
 from helpdesk.web.i18n import N_
-from helpdesk.web.render import Req, checked_form, field, page, require_staff
+from helpdesk.web.render import FormState, Req, checked_form, field, form_page, require_staff
 
 FIELDS = ("title", "body", "language")
 # The service's "canned response <id> not found": someone deleted it meanwhile, or it is another's.
@@ -53,33 +54,22 @@ class CannedPages(Controller):
     @post("/")
     async def create(self, request: Req, principal: PrincipalDep, runtime: RuntimeDep) -> Template | Redirect:
         require_staff(principal)
-        values, payload = _payload(await checked_form(request, principal))
 
-        async def create_response() -> Template | Redirect:
-            await CannedService(runtime).create_response(principal, convert(payload, CannedCreate))
-            return Redirect("/agent/canned?saved=1", status_code=303)
+        async def create_response(data: CannedCreate) -> None:
+            await CannedService(runtime).create_response(principal, data)
 
-        async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _page(request, principal, runtime, "new", values, errors)
-
-        return await submit_form(create_response, show, explain=explain)
+        return await _save(request, principal, runtime, "new", create_response)
 
     @post("/{canned_id:int}")
     async def update(
         self, request: Req, principal: PrincipalDep, runtime: RuntimeDep, canned_id: FromPath[int]
     ) -> Template | Redirect:
         require_staff(principal)
-        values, payload = _payload(await checked_form(request, principal))
 
-        async def update_response() -> Template | Redirect:
-            data = convert(payload, CannedCreate)
+        async def update_response(data: CannedCreate) -> None:
             await CannedService(runtime).update_response(principal, canned_id, data)
-            return Redirect("/agent/canned?saved=1", status_code=303)
 
-        async def show(errors: dict[str, str]) -> Template | Redirect:
-            return await _page(request, principal, runtime, f"c{canned_id}", values, errors)
-
-        return await submit_form(update_response, show, explain=explain)
+        return await _save(request, principal, runtime, f"c{canned_id}", update_response)
 
     @post("/{canned_id:int}/delete")
     async def delete(
@@ -91,23 +81,37 @@ class CannedPages(Controller):
         return Redirect("/agent/canned?deleted=1", status_code=303)
 
 
-async def _page(
+async def _save(
     request: Req,
     principal: Principal,
     runtime: Runtime,
-    form_name: str = "",
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    form_name: str,
+    save: Callable[[CannedCreate], Awaitable[None]],
+) -> Template | Redirect:
+    """The posted form (``form_name`` on the page) converted and saved by ``save``, then back to the list; or
+    the page again with the form's messages (``submit_form``)."""
+    values, payload = _payload(await checked_form(request, principal))
+
+    async def convert_and_save() -> Template | Redirect:
+        await save(convert(payload, CannedCreate))
+        return Redirect("/agent/canned?saved=1", status_code=303)
+
+    async def show(errors: dict[str, str]) -> Template | Redirect:
+        return await _page(request, principal, runtime, FormState(form_name, values, errors))
+
+    return await submit_form(convert_and_save, show, explain=explain)
+
+
+async def _page(
+    request: Req, principal: Principal, runtime: Runtime, state: FormState | None = None
 ) -> Template:
-    return page(
+    return form_page(
         request,
         principal,
         "agent/canned.html",
-        status_code=422 if errors else 200,
+        state,
         responses=await CannedService(runtime).list_responses(principal),
-        form_name=form_name,
-        values=values or {},
-        errors=errors or {},
+        # A deletion is confirmed like a save.
         saved=request.query_params.get("saved") or request.query_params.get("deleted"),
         curator=principal.role in ("admin", "manager"),
     )
