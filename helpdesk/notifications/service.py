@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import aiosmtplib
 from sqlalchemy import select, update
@@ -36,60 +36,44 @@ def _clean_header(value: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
 
 
-def queue_mail(
-    session: AsyncSession,
-    now: datetime,
-    *,
-    kind: str,
-    to_address: str,
-    subject: str,
-    body_text: str,
-    body_html: str = "",
-    ticket_id: int | None = None,
-    in_reply_to: str | None = None,
-    references: str | None = None,
-    auto_submitted: str | None = "auto-generated",
-    domain: str = "helpdesk.localhost",
-) -> OutgoingMail:
+class MailFields(TypedDict, total=False):
+    """What one queued mail says: the keywords of :func:`queue_mail` and :func:`outgoing_mail_values`. The
+    optional ones, left out: no HTML part, no ticket, no thread headers, ``Auto-Submitted: auto-generated``, a
+    Message-ID at ``helpdesk.localhost``."""
+
+    kind: Required[str]
+    to_address: Required[str]
+    subject: Required[str]
+    body_text: Required[str]
+    body_html: str
+    ticket_id: int | None
+    in_reply_to: str | None
+    references: str | None
+    auto_submitted: str | None
+    domain: str
+
+
+def queue_mail(session: AsyncSession, now: datetime, **mail: Unpack[MailFields]) -> OutgoingMail:
     """Add a message and its send job to the current transaction; nothing leaves before commit."""
-    mail = OutgoingMail(
-        **outgoing_mail_values(
-            now, kind=kind, to_address=to_address, subject=subject, body_text=body_text, body_html=body_html,
-            ticket_id=ticket_id, in_reply_to=in_reply_to, references=references, auto_submitted=auto_submitted,
-            domain=domain,
-        )
-    )  # fmt: skip
-    session.add(mail)
-    return mail
+    queued = OutgoingMail(**outgoing_mail_values(now, **mail))
+    session.add(queued)
+    return queued
 
 
-def outgoing_mail_values(
-    now: datetime,
-    *,
-    kind: str,
-    to_address: str,
-    subject: str,
-    body_text: str,
-    body_html: str = "",
-    ticket_id: int | None = None,
-    in_reply_to: str | None = None,
-    references: str | None = None,
-    auto_submitted: str | None = "auto-generated",
-    domain: str = "helpdesk.localhost",
-) -> dict[str, Any]:
+def outgoing_mail_values(now: datetime, **mail: Unpack[MailFields]) -> dict[str, Any]:
     """The column values of one queued mail (headers cleaned, a fresh Message-ID): what :func:`queue_mail`
     adds, for a caller that inserts many rows in one statement."""
     return {
-        "kind": kind,
-        "ticket_id": ticket_id,
-        "to_address": _clean_header(to_address),
-        "subject": _clean_header(subject)[:400],
-        "body_text": body_text,
-        "body_html": body_html,
-        "message_id": f"<{secrets.token_hex(16)}@{domain}>",
-        "in_reply_to": in_reply_to,
-        "references": references,
-        "auto_submitted": auto_submitted,
+        "kind": mail["kind"],
+        "ticket_id": mail.get("ticket_id"),
+        "to_address": _clean_header(mail["to_address"]),
+        "subject": _clean_header(mail["subject"])[:400],
+        "body_text": mail["body_text"],
+        "body_html": mail.get("body_html", ""),
+        "message_id": f"<{secrets.token_hex(16)}@{mail.get('domain', 'helpdesk.localhost')}>",
+        "in_reply_to": mail.get("in_reply_to"),
+        "references": mail.get("references"),
+        "auto_submitted": mail.get("auto_submitted", "auto-generated"),
         "created_at": now,
         "attempts": 0,
     }
