@@ -5,8 +5,11 @@ satisfaction, and warranty versus billable field work when field service is inst
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import case, func, literal_column, select
@@ -22,8 +25,12 @@ from helpdesk.reports.schemas import ReportFilters, TargetCompliance
 from helpdesk.reports.service import ReportService
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
+from sla.calendar import start_of_local_day
 
-MAX_BUCKETS = 12
+# Enough for 90 days in weeks and a year in calendar months (13: the first and last cut).
+MAX_BUCKETS = 16
+ONE_DAY, ONE_WEEK = timedelta(days=1), timedelta(days=7)
+UTC_ZONE = ZoneInfo("UTC")
 SAMPLE_LIMIT = 20_000
 # Upper bounds (hours) of the time-distribution bars; the last bar holds everything longer.
 HOUR_BOUNDS = (1, 4, 8, 24, 72)
@@ -59,17 +66,58 @@ class FieldWork(msgspec.Struct, kw_only=True):
     minutes_by_billing: dict[str, int]
 
 
-def buckets(since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """Consecutive periods covering [since, until): days up to two weeks, else weeks, at most MAX_BUCKETS
-    (the earliest ones dropped)."""
-    step = timedelta(days=1) if until - since <= timedelta(days=14) else timedelta(days=7)
-    result: list[tuple[datetime, datetime]] = []
-    end = until
-    while end > since and len(result) < MAX_BUCKETS:
-        start = max(since, end - step)
-        result.append((start, end))
-        end = start
-    return list(reversed(result))
+class Step(StrEnum):
+    """How long one bucket of the compliance chart is."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+def bucket_step(since: datetime, until: datetime) -> Step:
+    """Days while there are at most MAX_BUCKETS of them, then weeks, then calendar months."""
+    if until - since <= MAX_BUCKETS * ONE_DAY:
+        return Step.DAY
+    if until - since <= MAX_BUCKETS * ONE_WEEK:
+        return Step.WEEK
+    return Step.MONTH
+
+
+def buckets(since: datetime, until: datetime, zone: ZoneInfo = UTC_ZONE) -> list[tuple[datetime, datetime]]:
+    """Consecutive periods covering [since, until) exactly, at most MAX_BUCKETS, none empty (none at all for an
+    empty period). Days and weeks (``bucket_step``) are counted back from ``until``, the first one shorter when
+    the period is no whole number of them; months are calendar months in ``zone``, the first and last cut at
+    ``since`` and ``until``, and several months each when there are more than MAX_BUCKETS."""
+    if until <= since:
+        return []
+    step = bucket_step(since, until)
+    if step is Step.MONTH:
+        edges = [since, *_month_starts(since, until, zone), until]
+    else:
+        length = ONE_DAY if step is Step.DAY else ONE_WEEK
+        count = -(-(until - since) // length)  # ceiling: a shorter first bucket takes the rest
+        edges = [max(since, until - back * length) for back in range(count, -1, -1)]
+    return list(pairwise(edges))
+
+
+def _month_starts(since: datetime, until: datetime, zone: ZoneInfo) -> list[datetime]:
+    """The first instants of the local months of ``zone`` strictly inside (since, until), every month, else
+    every 2, 3, 6, 12, 24 ... months (counted from January) so that at most MAX_BUCKETS - 1 are left."""
+    local = since.astimezone(zone)
+    month = local.year * 12 + local.month - 1  # months since January of year 0
+    starts: list[tuple[int, datetime]] = []
+    while True:
+        month += 1
+        start = start_of_local_day(date(month // 12, month % 12 + 1, 1), zone)
+        if start >= until:
+            break
+        if start > since:  # a month whose midnight the clocks went back over starts before ``since``
+            starts.append((month, start))
+    every, chosen = 1, [start for _, start in starts]
+    while len(chosen) >= MAX_BUCKETS:
+        every = {1: 2, 2: 3, 3: 6, 6: 12}.get(every, every * 2)
+        chosen = [start for month, start in starts if month % every == 0]
+    return chosen
 
 
 def hour_labels() -> list[str]:
@@ -88,8 +136,11 @@ class DashboardQueries:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    async def compliance_over_time(self, filters: ReportFilters) -> list[CompliancePoint]:
-        periods = buckets(filters.since, filters.until)
+    async def compliance_over_time(
+        self, filters: ReportFilters, zone: ZoneInfo = UTC_ZONE
+    ) -> list[CompliancePoint]:
+        """Compliance per bucket (``buckets``: months begin at midnight in ``zone``, the reader's)."""
+        periods = buckets(filters.since, filters.until, zone)
         reports = await ReportService(self.runtime).compliance_by_period(filters, periods)
         return [CompliancePoint(since=r.since, until=r.until, targets=r.targets) for r in reports]
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
 import pygal
+from babel import dates
 from markupsafe import Markup
 from pygal.style import Style
 
@@ -47,6 +49,20 @@ def _options(title: str) -> dict[str, object]:
     }
 
 
+def period_labels(starts: Sequence[datetime], months: bool, locale: str, zone: tzinfo) -> list[str]:
+    """The x labels of consecutive periods by the local day they start: ``Mar 2`` / ``2 мар.`` for days and
+    weeks; for months ``Mar 2026`` / ``март 2026`` at the first and at each January, else ``Apr`` / ``апр.``."""
+    labels, year = [], None
+    for start in starts:
+        day = start.astimezone(zone).date()
+        if not months:
+            labels.append(dates.format_skeleton("MMMd", day, locale=locale))
+        else:
+            labels.append(dates.format_date(day, "LLL" if day.year == year else "LLL y", locale=locale))
+        year = day.year
+    return labels
+
+
 def _render(chart: Any, description: str) -> Markup:
     # pygal writes an inline script with its tooltip configuration; without its (third-party) scripts the
     # configuration is dead weight, and pages carry no script but our own.
@@ -78,10 +94,21 @@ def _frozen(series: Mapping[str, Sequence[float | None]]) -> Series:
     return tuple((name, tuple(values)) for name, values in series.items())
 
 
+# About how many characters of x labels fit side by side under a chart (pygal reckons 0.6 em a character
+# and cuts longer labels short with an ellipsis).
+LABEL_CHARACTERS = 64
+
+
 @lru_cache(maxsize=CACHED_CHARTS)
 def _line(title: str, labels: tuple[str, ...], series: Series, percent: bool) -> Markup:
+    # Labels that would be cut short (a year of months, "Mar 2026") are tilted instead, whole.
+    crowded = len(labels) * (max(map(len, labels), default=0) + 1) > LABEL_CHARACTERS
     chart = pygal.Line(
-        **_options(title), range=(0, 100) if percent else None, show_dots=True, x_label_rotation=0
+        **_options(title),
+        range=(0, 100) if percent else None,
+        show_dots=True,
+        x_label_rotation=30 if crowded else 0,
+        margin_right=32,  # room for half of the last label, centred on the right edge
     )
     chart.x_labels = list(labels)
     for name, values in series:

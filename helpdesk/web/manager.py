@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Response, get
@@ -16,13 +17,22 @@ from litestar.response import Template
 from helpdesk.core.errors import NotFound
 from helpdesk.core.principal import PrincipalDep
 from helpdesk.customers.queries import CustomerQueries
-from helpdesk.reports.dashboard import SAMPLE_LIMIT, DashboardQueries
+from helpdesk.reports.dashboard import SAMPLE_LIMIT, DashboardQueries, Step, bucket_step
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.reports.service import _cell
 from helpdesk.reports.utilisation import TechnicianLoad, utilisation
 from helpdesk.runtime import Runtime, RuntimeDep
 from helpdesk.web import charts
-from helpdesk.web.render import MANAGER_ROLES, Req, gettext_for, optional_int, page, require_staff
+from helpdesk.web.render import (
+    MANAGER_ROLES,
+    Req,
+    gettext_for,
+    language_of,
+    optional_int,
+    page,
+    require_staff,
+    zone_of,
+)
 
 PERIODS = (7, 30, 90, 365)
 CHARTS = ("compliance", "alerts", "backlog", "times", "satisfaction", "field", "utilisation")
@@ -48,12 +58,12 @@ async def _utilisation_rows(runtime: Runtime, filters: ReportFilters) -> list[li
     return [fields] + [[getattr(load, f) for f in fields] for load in await utilisation(runtime, filters)]
 
 
-async def _rows(runtime: Runtime, chart: str, filters: ReportFilters) -> list[list[Any]]:
-    """The numbers behind one chart, header first (what the CSV export writes)."""
+async def _rows(runtime: Runtime, chart: str, filters: ReportFilters, zone: ZoneInfo) -> list[list[Any]]:
+    """The numbers behind one chart, header first (what the CSV export writes); months begin in ``zone``."""
     queries = DashboardQueries(runtime)
     if chart == "compliance":
         rows: list[list[Any]] = [["since", "until", "target", "met", "breached", "compliance_percent"]]
-        for point in await queries.compliance_over_time(filters):
+        for point in await queries.compliance_over_time(filters, zone):
             for t in point.targets:
                 rows.append([point.since, point.until, t.target, t.met, t.breached, t.compliance_percent])
         return rows
@@ -92,6 +102,7 @@ class ManagerDashboard(Controller):
         require_staff(principal, MANAGER_ROLES)
         _ = gettext_for(request, principal)
         filters, days = report_filters(runtime, request.query_params)
+        zone = zone_of(request, principal)
         queries = DashboardQueries(runtime)
         if request.query_params.get("partial") == "rows":
             alerts = await queries.alerts_now(filters)
@@ -100,7 +111,7 @@ class ManagerDashboard(Controller):
         # slowest of them rather than for their sum.
         async with asyncio.TaskGroup() as reads:
             alerts_read = reads.create_task(queries.alerts_now(filters))
-            points_read = reads.create_task(queries.compliance_over_time(filters))
+            points_read = reads.create_task(queries.compliance_over_time(filters, zone))
             backlog_read = reads.create_task(queries.backlog(filters))
             dist_read = reads.create_task(queries.time_distribution(filters))
             satisfaction_read = reads.create_task(queries.satisfaction(filters))
@@ -120,7 +131,10 @@ class ManagerDashboard(Controller):
             "resolution": _("Resolution"),
             "periodic_update": _("Periodic update"),
         }
-        labels = [p.since.strftime("%d.%m") for p in points]
+        months = bucket_step(filters.since, filters.until) is Step.MONTH
+        labels = charts.period_labels(
+            [p.since for p in points], months, language_of(request, principal), zone
+        )
         series: dict[str, list[float | None]] = {}
         for point in points:
             for t in point.targets:
@@ -196,7 +210,8 @@ class ManagerDashboard(Controller):
         out = io.StringIO()
         writer = csv.writer(out)
         exporter = _utilisation_rows if chart == "utilisation" else None
-        rows = await exporter(runtime, filters) if exporter else await _rows(runtime, chart, filters)
+        zone = zone_of(request, principal)
+        rows = await exporter(runtime, filters) if exporter else await _rows(runtime, chart, filters, zone)
         for row in rows:
             writer.writerow([_cell(v) for v in row])
         stamp = runtime.clock.now().strftime("%Y%m%d")

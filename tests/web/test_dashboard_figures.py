@@ -1,11 +1,14 @@
 """The dashboard's figures as its CSV exports give them: compliance per day of the period (each clock in the day
-it finished) and the time-to-first-response bars (counted by the database)."""
+it finished), a whole year of it in the reader's calendar months, and the time-to-first-response bars (counted by
+the database)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -60,3 +63,31 @@ async def test_compliance_counts_each_clock_on_the_day_it_finished_and_times_fal
     times = await _csv(client, "times")
     assert times[0] == ["hours", "first_response", "resolution"]
     assert [row[1] for row in times[1:]] == ["0", "1", "0", "0", "0", "0"]  # answered after 2 hours
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Mar 2026", "Apr", "Dec", "Jan 2027", "Feb", "Mar"]),
+        ("ru", ["март 2026", "апр.", "янв. 2027"]),
+    ],
+)
+async def test_a_year_of_compliance_is_shown_whole_in_months_of_the_readers_zone(
+    client: httpx.AsyncClient, clock: FixedClock, sign_in: Any, language: str, labels: list[str]
+) -> None:
+    await sign_in("manager", language=language, time_zone="Europe/Moscow")
+    response = await client.get("/manager/export/compliance.csv", params={"days": "365"})
+    assert response.status_code == 200, response.text
+    periods = sorted({(row[0], row[1]) for row in list(csv.reader(io.StringIO(response.text)))[1:]})
+    until = clock.now() + timedelta(seconds=1)
+    assert periods[0][0] == (until - timedelta(days=365)).isoformat()  # the period's first day is shown
+    assert periods[-1][1] == until.isoformat()
+    assert all(a[1] == b[0] for a, b in pairwise(periods))
+    assert len(periods) == 13
+    assert periods[1][0] == "2026-03-31T21:00:00+00:00"  # April from midnight in Moscow
+
+    page = await client.get("/manager", params={"days": "365"})
+    assert page.status_code == 200, page.text
+    chart = page.text.split('id="c-compliance"', 1)[-1].split("</svg>", 1)[0]
+    shown = re.findall(r"<text[^>]*>([^<]+)</text>", chart)
+    assert all(label in shown for label in labels), " | ".join(shown)
