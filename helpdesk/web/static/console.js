@@ -44,14 +44,14 @@
   // Keyboard: j/k move between rows, Enter opens, x ticks the row's box.
   var current = -1;
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("#rows tr[data-href]")); }
-  function focusRow(index) {
+  function focusRow(index, keepFocus) {
     var all = rows();
-    if (!all.length) return;
+    if (!all.length) { current = -1; return; }
     current = Math.max(0, Math.min(index, all.length - 1));
     all.forEach(function (r) { r.classList.remove("cursor"); });
     all[current].classList.add("cursor");
     var link = all[current].querySelector("td.subject a");
-    if (link) link.focus();
+    if (link && !keepFocus) link.focus();
   }
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
@@ -86,6 +86,10 @@
         .then(function (html) {
           var ticked = {};
           tbody.querySelectorAll("input[type=checkbox]:checked").forEach(function (b) { ticked[b.value.split(":")[0]] = true; });
+          // The highlighted ticket stays highlighted (and focused, if it was); one that left the list hands
+          // the highlight to whichever row now has its place.
+          var cursor = current >= 0 ? rows()[current] || null : null;
+          var hadFocus = tbody.contains(document.activeElement);
           tbody.innerHTML = html;
           var fresh = 0;
           rows().forEach(function (r) {
@@ -93,6 +97,11 @@
             var b = r.querySelector("input[type=checkbox]");
             if (b && ticked[r.dataset.id]) b.checked = true;
           });
+          if (cursor) {
+            var ids = rows().map(function (r) { return r.dataset.id; });
+            var kept = ids.indexOf(cursor.dataset.id);
+            focusRow(kept >= 0 ? kept : current, !hadFocus);
+          }
           if (fresh && live) { live.hidden = false; live.textContent = live.dataset.fresh ? live.dataset.fresh.replace("{n}", fresh) : fresh + " new"; }
           tick();
         })
