@@ -1,7 +1,8 @@
 """The staff pages on a phone in a real browser (Debian's chromium driven by Playwright): at 375 px nothing makes
 the page scroll sideways, in English and Russian; the queue's table turns into one card per ticket that still
 shows the countdown, reference, subject, priority and status, and its keyboard keys and live updates keep
-working. At 1280 px the queue is still a table.
+working; the administration's lists and the flagged mail become a card per row, each cell under its column's
+name. At 1280 px they are all still tables.
 
 Screenshots land in test-output/screenshots/ (phone-queue-ru-375.png, phone-queue-en-1280.png, ...).
 """
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from test_browser_journeys import PASSWORD, SHOTS, Server, _sign_in, _submit_request, browser, server
 
 from helpdesk.core.settings import Settings
+from helpdesk.web.i18n import translations
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser", "server"]  # the journeys' fixtures: a server on the test database, and chromium
@@ -182,4 +185,114 @@ async def test_on_a_phone_the_queue_keys_and_live_updates_still_work(browser: An
     await page.keyboard.press("Enter")
     await page.wait_for_url(f"**{opened}")
     await other.close()
+    await page.context.close()
+
+
+# The administration's pages and the flagged mail: those with a list show it as cards on a phone.
+CARD_PAGES = {"/agent/inbound-mail": "Received", "/admin": "Name", "/admin/mailboxes": "Name"}
+CARD_PAGES |= {"/admin/kb-categories": "Name"}
+ADMIN_PAGES = [*CARD_PAGES, "/admin/sla", "/admin/technicians"]
+# The first row of the page's card table: its shown cells' tops and the names they carry on screen.
+CARDS = """() => {
+  const table = document.querySelector('table.cards');
+  const row = table.querySelector('tbody tr');
+  const cells = [...row.children].filter(td => td.checkVisibility());
+  const box = row.getBoundingClientRect();
+  return {header: table.tHead.getBoundingClientRect().height, left: box.left, right: box.right,
+          tops: cells.map(td => Math.round(td.getBoundingClientRect().top)),
+          labels: cells.map(td => getComputedStyle(td, '::before').content)};
+}"""
+
+
+async def _admin_desk(browser: Any, server: Server, language: str, width: int) -> Any:
+    """An admin in ``language`` signed in at ``width`` px, with long unbroken names on every list: a user, a
+    flagged mail, an IMAP mailbox and two knowledge-base categories."""
+    from helpdesk.accounts.schemas import UserUpdate
+    from helpdesk.accounts.service import AccountService
+    from helpdesk.accounts.staff import StaffService
+    from helpdesk.channels.email.imap import add_mailbox
+    from helpdesk.channels.email.models import InboundSource
+    from helpdesk.channels.email.service import MailService
+    from helpdesk.runtime import start_runtime, stop_runtime
+
+    tag = os.urandom(3).hex()
+    email = f"administrator-{tag}@poliklinika-imeni-pirogova-nomer-odin.example"
+    runtime = await start_runtime(Settings(database_url=server.database_url), in_process_jobs=True)
+    try:
+        user = await AccountService(runtime).create_user(
+            email=email, name="Александра Константинопольская", role="admin", password=PASSWORD
+        )
+        await StaffService(runtime).update_user(user.id, UserUpdate(language=language))  # type: ignore[arg-type]
+        await add_mailbox(
+            runtime,
+            name=f"Регистратура-{tag}",
+            host="imap.poliklinika-imeni-pirogova-nomer-odin.example",
+            port=993,
+            username=f"registratura-{tag}@poliklinika-imeni-pirogova-nomer-odin.example",
+            password="secret",
+        )
+        mail = MailService(runtime)
+        message = EmailMessage()
+        message["From"] = f"Главный врач <glavvrach-{tag}@poliklinika-imeni-pirogova-nomer-odin.example>"
+        message["To"] = "support@helpdesk.localhost"
+        message["Subject"] = LONG_SUBJECT
+        message["Message-ID"] = f"<{tag}@poliklinika.example>"
+        message.set_content("Аппарат перезагружается.")
+        raw = bytes(message)
+        stored = await mail.store(raw, InboundSource.PIPE, enqueue=False)
+        await mail.flag(stored.id, "held for a look by the administrator of the polyclinic")
+    finally:
+        await stop_runtime(runtime)
+    page = await (await browser.new_context(viewport={"width": width, "height": 800})).new_page()
+    await _sign_in(page, server, email)
+    await page.wait_for_load_state("load")
+    for name in (f"Рентгенологическое-оборудование-{tag}", f"Флюорография-{tag}"):
+        await page.goto(f"{server.url}/admin/kb-categories", wait_until="load")
+        await page.fill("#new-name", name)
+        await page.click("section[aria-labelledby=new-cat-h] button[type=submit]")
+        await page.wait_for_load_state("load")
+    return page
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_no_admin_page_nor_the_flagged_mail_scrolls_sideways_on_a_phone(
+    browser: Any, server: Server, language: str
+) -> None:
+    page = await _admin_desk(browser, server, language, 375)
+    overflowing = {}
+    for path in ADMIN_PAGES:
+        await page.goto(server.url + path, wait_until="load")
+        name = path.strip("/").replace("/", "-")
+        await page.screenshot(path=str(SHOTS / f"phone-{name}-{language}-375.png"), full_page=True)
+        measured = await page.evaluate(OVERFLOW)
+        if measured["scrollWidth"] > measured["width"]:
+            overflowing[path] = measured
+    assert not overflowing, json.dumps(overflowing, indent=1, ensure_ascii=False)
+    await page.context.close()
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_the_admin_lists_and_flagged_mail_are_a_card_per_row_on_a_phone_and_tables_on_a_laptop(
+    browser: Any, server: Server, language: str
+) -> None:
+    gettext = translations(language).gettext
+    page = await _admin_desk(browser, server, language, 375)
+    for width in (375, 1280):
+        await page.set_viewport_size({"width": width, "height": 800})
+        for path, first_label in CARD_PAGES.items():
+            await page.goto(server.url + path, wait_until="load")
+            card = await page.evaluate(CARDS)
+            if width == 375:
+                # The column headers leave the screen; the cells stand one under another inside the viewport,
+                # each under its column's name in the reader's language.
+                assert card["header"] <= 1, path
+                assert card["left"] >= 0, (path, card)
+                assert card["right"] <= width, (path, card)
+                assert card["tops"] == sorted(set(card["tops"])), (path, card)
+                assert card["labels"][0] == f'"{gettext(first_label)}"', (path, card)
+                assert language == "en" or gettext(first_label) != first_label
+            else:
+                assert card["header"] > 10, path
+                assert len(set(card["tops"])) == 1, (path, card)  # one line: a table row
+                assert set(card["labels"]) == {"none"}, (path, card)
     await page.context.close()
