@@ -84,7 +84,7 @@ class ReportService:
     async def compliance_by_period(
         self, filters: ReportFilters, periods: list[tuple[datetime, datetime]]
     ) -> list[ComplianceReport]:
-        """``compliance`` of consecutive periods (the dashboard's days or weeks). A clock counts in the period
+        """``compliance`` of consecutive periods (the dashboard's days, weeks or months). A clock counts in the period
         it finished in: when it was met (on time or late), or when it breached if it was never met. Whole hours
         and days come from the trigger-kept counters (``helpdesk.reports.counts``), the minutes around them
         from the clocks; an assignee filter (not a counter dimension) counts the clocks throughout."""
