@@ -3,7 +3,7 @@ resolved or closed already, and the live list's index of breached, never met clo
 
 Revision ID: 0014_sla_clock_stopped
 Revises: 0013_report_counts
-Create Date: 2026-11-24 09:00:00.000000
+Create Date: 2026-11-23 12:00:00.000000
 """
 
 from collections.abc import Sequence
