@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.ical import render_calendar
 from dispatch.models import AssetRow, TechnicianRow, WorkOrderRow
-from dispatch.ports import TicketPort
+from dispatch.ports import HistoryEntry, TicketPort
 from dispatch.resources import hash_token
 from dispatch.rules import WorkOrderStatus
 from dispatch.schemas import AssetSummary, HistoryRead, JobList, JobRead
@@ -40,13 +41,21 @@ class JobListService:
         async with self.context.sessions() as session:
             tech = await self._technician(session, principal, technician_id)
             orders = await _orders(session, tech.id, day, day)
-            return JobList(
-                technician_id=tech.id,
-                technician_name=tech.name,
-                day=day,
-                jobs=await self._jobs(session, orders),
-                time_zone=str(tech.hours.get("timezone") or "UTC"),
-            )
+            assets = await _assets(session, orders)
+        # The ticket domain reads through a connection of its own: asked once this one is back in the pool,
+        # so a request never holds two (with the pool taken, every such request would wait for a second).
+        histories = (
+            await self.tickets.public_history({o.ticket_id for o in orders}, limit=HISTORY_MESSAGES)
+            if orders
+            else {}
+        )
+        return JobList(
+            technician_id=tech.id,
+            technician_name=tech.name,
+            day=day,
+            jobs=_jobs(orders, assets, histories),
+            time_zone=str(tech.hours.get("timezone") or "UTC"),
+        )
 
     async def calendar_feed(self, token: str) -> bytes:
         """The iCalendar feed of the technician whose secret ``token`` this is; ``NotFound`` otherwise."""
@@ -63,8 +72,8 @@ class JobListService:
                 today - timedelta(days=FEED_DAYS_BACK),
                 today + timedelta(days=FEED_DAYS_AHEAD),
             )
-            jobs = await self._jobs(session, orders, history=False)
-        return render_calendar(tech.name, jobs, self.context.settings.base_url)
+            assets = await _assets(session, orders)
+        return render_calendar(tech.name, _jobs(orders, assets, {}), self.context.settings.base_url)
 
     async def _technician(
         self, session: AsyncSession, principal: Principal, technician_id: int | None
@@ -83,66 +92,6 @@ class JobListService:
             raise NotFound(f"technician {technician_id} not found")
         return tech
 
-    async def _jobs(
-        self, session: AsyncSession, orders: list[WorkOrderRow], *, history: bool = True
-    ) -> list[JobRead]:
-        asset_ids = {o.asset_id for o in orders if o.asset_id}
-        assets = (
-            {a.id: a for a in await session.scalars(select(AssetRow).where(AssetRow.id.in_(asset_ids)))}
-            if asset_ids
-            else {}
-        )
-        histories = (
-            await self.tickets.public_history({o.ticket_id for o in orders}, limit=HISTORY_MESSAGES)
-            if history and orders
-            else {}
-        )
-        jobs = []
-        for position, order in enumerate(orders):
-            asset = assets.get(order.asset_id or 0)
-            jobs.append(
-                JobRead(
-                    work_order_id=order.id,
-                    reference=order.reference,
-                    status=WorkOrderStatus(order.status),
-                    version=order.version,
-                    position=position,
-                    planned_start_at=order.planned_start_at,
-                    planned_end_at=order.planned_end_at,
-                    window_start_at=order.window_start_at,
-                    window_end_at=order.window_end_at,
-                    address=order.address,
-                    lat=order.lat,
-                    lon=order.lon,
-                    geo_uri=geo_uri(order.lat, order.lon),
-                    contact_name=order.contact_name,
-                    contact_email=order.contact_email,
-                    contact_phone=order.contact_phone,
-                    asset=AssetSummary(
-                        id=asset.id,
-                        serial_number=asset.serial_number,
-                        product=asset.product,
-                        model=asset.model,
-                        warranty_until=asset.warranty_until,
-                    )
-                    if asset
-                    else None,
-                    billing=order.billing,  # type: ignore[arg-type]
-                    billing_reason=order.billing_reason,
-                    ticket_id=order.ticket_id,
-                    ticket_reference=order.ticket_reference,
-                    summary=order.summary,
-                    history=[
-                        HistoryRead(author=h.author, body=h.body, created_at=h.created_at)
-                        for h in histories.get(order.ticket_id, [])
-                    ],
-                    required_parts=list(order.required_parts),
-                    required_skills=dict(order.required_skills),
-                    duration_minutes=order.duration_minutes,
-                )
-            )
-        return jobs
-
 
 async def _orders(session: AsyncSession, technician_id: int, first: date, last: date) -> list[WorkOrderRow]:
     rows = await session.scalars(
@@ -156,3 +105,60 @@ async def _orders(session: AsyncSession, technician_id: int, first: date, last: 
         .order_by(WorkOrderRow.planned_start_at, WorkOrderRow.id)
     )
     return list(rows)
+
+
+async def _assets(session: AsyncSession, orders: list[WorkOrderRow]) -> dict[int, AssetRow]:
+    asset_ids = {o.asset_id for o in orders if o.asset_id}
+    if not asset_ids:
+        return {}
+    return {a.id: a for a in await session.scalars(select(AssetRow).where(AssetRow.id.in_(asset_ids)))}
+
+
+def _jobs(
+    orders: list[WorkOrderRow], assets: dict[int, AssetRow], histories: Mapping[int, Sequence[HistoryEntry]]
+) -> list[JobRead]:
+    jobs = []
+    for position, order in enumerate(orders):
+        asset = assets.get(order.asset_id or 0)
+        jobs.append(
+            JobRead(
+                work_order_id=order.id,
+                reference=order.reference,
+                status=WorkOrderStatus(order.status),
+                version=order.version,
+                position=position,
+                planned_start_at=order.planned_start_at,
+                planned_end_at=order.planned_end_at,
+                window_start_at=order.window_start_at,
+                window_end_at=order.window_end_at,
+                address=order.address,
+                lat=order.lat,
+                lon=order.lon,
+                geo_uri=geo_uri(order.lat, order.lon),
+                contact_name=order.contact_name,
+                contact_email=order.contact_email,
+                contact_phone=order.contact_phone,
+                asset=AssetSummary(
+                    id=asset.id,
+                    serial_number=asset.serial_number,
+                    product=asset.product,
+                    model=asset.model,
+                    warranty_until=asset.warranty_until,
+                )
+                if asset
+                else None,
+                billing=order.billing,  # type: ignore[arg-type]
+                billing_reason=order.billing_reason,
+                ticket_id=order.ticket_id,
+                ticket_reference=order.ticket_reference,
+                summary=order.summary,
+                history=[
+                    HistoryRead(author=h.author, body=h.body, created_at=h.created_at)
+                    for h in histories.get(order.ticket_id, [])
+                ],
+                required_parts=list(order.required_parts),
+                required_skills=dict(order.required_skills),
+                duration_minutes=order.duration_minutes,
+            )
+        )
+    return jobs
