@@ -217,28 +217,35 @@ class LiveIndex:
         async with self._lock:
             if not force and time.monotonic() - self._checked_at < self.ttl_seconds:
                 return
+            # Read, then let the connection go before embedding: the model may take seconds, and a request
+            # holding a connection while it waits for a second one could starve a full pool.
             async with self.sessions() as session:
                 version = await state_version(session)
-                if version != self.applied_version:
-                    await self._catch_up(session, version)
+                changes = await self._changes(session, version) if version != self.applied_version else None
+            if changes is not None:
+                await self._catch_up(version, *changes)
             if time.monotonic() - self._boosted_at >= BOOST_REFRESH_SECONDS:
                 await self._load_boosts()
             self._checked_at = time.monotonic()
 
-    async def _catch_up(self, session: AsyncSession, version: int) -> None:
+    async def _changes(self, session: AsyncSession, version: int) -> tuple[Sequence[Any], set[str]]:
+        """The articles changed since the version applied, and the ids of all published ones."""
         since = self.applied_version if version > self.applied_version else 0
         changed = (
             await session.execute(
                 select(*_COLUMNS).where(KbArticle.changed_version > since).order_by(KbArticle.id)
             )
         ).all()
+        published = {
+            str(i) for i in await session.scalars(select(KbArticle.id).where(KbArticle.status == "published"))
+        }
+        return changed, published
+
+    async def _catch_up(self, version: int, changed: Sequence[Any], published: set[str]) -> None:
         for row in changed:
             self._apply(row)
         await self._embed(changed)
         # Deleted articles leave no row behind: drop whatever the database no longer publishes.
-        published = {
-            str(i) for i in await session.scalars(select(KbArticle.id).where(KbArticle.status == "published"))
-        }
         for key in [key for key in self.articles if key not in published]:
             self._forget(key)
         self.applied_version = version
