@@ -121,9 +121,7 @@ def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: An
         raise DisconnectionError("idle connection is gone") from exc
 
 
-def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 10
-) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 0) -> AsyncEngine:
     """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and real transactions (BEGIN when
     SQLAlchemy begins, so savepoints and rollbacks cover every statement). ``pool_size`` and
     ``max_overflow`` size the PostgreSQL pool (``Settings.database_pool_size``)."""

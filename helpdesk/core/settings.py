@@ -14,10 +14,12 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./helpdesk.db"
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
-    # Pooled PostgreSQL connections per process, and how many more a burst may open (closed again when idle).
-    # Too small a pool under steady concurrency opens and closes connections all the time.
-    database_pool_size: int = 20
-    database_max_overflow: int = 10
+    # Pooled PostgreSQL connections per process, and how many more a burst may open (each closed again on its
+    # return). No overflow by default: a burst waits for a pooled connection, which is cheaper than opening,
+    # preparing and closing ones for it, and fewer server backends compete for the CPU (benchmarks/intake.py:
+    # 10 + 0 served 20-40 % more tickets/s at 32 concurrent requests than 20 + 10).
+    database_pool_size: int = 10
+    database_max_overflow: int = 0
     # Unset: background jobs run inside the API process (the embedded default).
     redis_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
