@@ -1,6 +1,6 @@
 """Ticket intake over HTTP against a bare Litestar + asyncpg baseline (issue #2).
 
-    python benchmarks/intake.py [--duration 10] [--concurrency 1 32] [--workers 1]
+    python benchmarks/intake.py [--duration 10] [--rounds 4] [--concurrency 1 32] [--workers 1]
         [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Creates a scratch PostgreSQL database, migrates it with the product's Alembic path, creates an agent and an
@@ -9,8 +9,8 @@ API token through ``AccountService`` and 200 customers, then starts ``helpdesk s
 ``httpx.AsyncClient`` (keep-alive, one connection per concurrent caller) for ``--duration`` seconds at each
 concurrency. In the same run it starts a minimal Litestar app (``baseline_app`` below: one handler, one
 asyncpg INSERT of the same columns into a table of the ticket table's shape) under the same uvicorn with the
-same worker count and drives it with the same client loop. Prints tickets/s, p50/p99 latency and the ratio
-to the baseline; the last line is one JSON object. The scratch database is dropped at the end.
+same worker count and drives it with the same client loop, the two taking turns (``--rounds``). Prints
+tickets/s, p50/p99 latency and the ratio to the baseline; the last line is one JSON object. The scratch database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -236,6 +236,15 @@ class Run:
         """The server's CPU time per ticket (its own work; the database's and the client's are not in it)."""
         return self.server_cpu_seconds * 1000 / self.requests if self.requests else float("nan")
 
+    def joined(self, other: Run) -> Run:
+        return Run(
+            self.requests + other.requests,
+            self.errors + other.errors,
+            self.seconds + other.seconds,
+            self.latencies_ms + other.latencies_ms,
+            self.server_cpu_seconds + other.server_cpu_seconds,
+        )
+
     def percentile(self, q: float) -> float:
         if not self.latencies_ms:
             return float("nan")
@@ -244,7 +253,12 @@ class Run:
 
 
 async def drive(
-    server: Server, headers: dict[str, str], bodies: list[dict[str, Any]], concurrency: int, duration: float
+    server: Server,
+    headers: dict[str, str],
+    bodies: list[dict[str, Any]],
+    concurrency: int,
+    duration: float,
+    warmup: float,
 ) -> Run:
     """``concurrency`` callers, each posting one ticket after the other on its own keep-alive connection."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -271,7 +285,7 @@ async def drive(
                     counts["ok"] += 1
                     latencies.append(elapsed)
 
-        warm_until = time.perf_counter() + WARMUP_SECONDS
+        warm_until = time.perf_counter() + warmup
         await asyncio.gather(*(caller(i, warm_until) for i in range(concurrency)))
         measuring = True
         counts["errors"] = 0
@@ -309,15 +323,18 @@ def measure(
     bodies: list[dict[str, Any]],
     concurrency: int,
     duration: float,
+    warmup: float,
 ) -> Run:
-    run = asyncio.run(drive(server, headers, bodies, concurrency, duration))
+    return asyncio.run(drive(server, headers, bodies, concurrency, duration, warmup))
+
+
+def report(label: str, concurrency: int, run: Run) -> None:
     print(
         f"  {label:<9} c={concurrency:<3} {run.per_second:8.1f} tickets/s   p50 {run.percentile(0.5):7.1f} ms"
         f"   p99 {run.percentile(0.99):7.1f} ms   server CPU {run.server_cpu_ms:5.2f} ms/ticket"
         f"   ({run.requests} ok, {run.errors} errors)",
         flush=True,
     )
-    return run
 
 
 def main() -> None:
@@ -327,6 +344,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per concurrency")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (both servers)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="each concurrency's duration is measured in this many turns, helpdesk and baseline alternating, "
+        "so that a slow spell of a shared machine falls on both sides alike",
+    )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument(
         "--redis-url",
@@ -357,7 +381,8 @@ def main() -> None:
         helpdesk_env = {k: v for k, v in env.items() if k.startswith("HELPDESK_")}
         token, customer_ids, emails = asyncio.run(prepare(dsn, helpdesk_env))
         print(
-            f"intake benchmark: {args.duration:g} s per concurrency after {WARMUP_SECONDS:g} s warm-up, "
+            f"intake benchmark: {args.duration:g} s per concurrency in {args.rounds} turns each side "
+            f"after {WARMUP_SECONDS:g} s warm-up, "
             f"{args.workers} uvicorn worker(s), PostgreSQL database {name}, {CUSTOMERS} customers"
         )
 
@@ -395,19 +420,41 @@ def main() -> None:
             server(baseline_cmd, env, baseline_port) as baseline_server,
         ):
             for concurrency in args.concurrency:
-                product[concurrency] = measure(
-                    "helpdesk",
-                    product_server,
-                    {"Authorization": f"Bearer {token}"},
-                    product_bodies,
-                    concurrency,
-                    args.duration,
-                )
-                baseline[concurrency] = measure(
-                    "baseline", baseline_server, {}, baseline_bodies, concurrency, args.duration
-                )
+                turn = args.duration / args.rounds
+                for round_number in range(args.rounds):
+                    # A full warm-up once (connections, caches), a short one before later turns.
+                    warmup = WARMUP_SECONDS if round_number == 0 else WARMUP_SECONDS / 4
+                    # Who goes first alternates: what one side leaves the database to do (WAL, vacuum)
+                    # slows whoever comes next, and that should fall on both sides alike.
+                    sides = ["helpdesk", "baseline"] if round_number % 2 == 0 else ["baseline", "helpdesk"]
+                    turns: dict[str, Run] = {}
+                    for side in sides:
+                        if side == "helpdesk":
+                            turns[side] = measure(
+                                "helpdesk",
+                                product_server,
+                                {"Authorization": f"Bearer {token}"},
+                                product_bodies,
+                                concurrency,
+                                turn,
+                                warmup,
+                            )
+                        else:
+                            turns[side] = measure(
+                                "baseline", baseline_server, {}, baseline_bodies, concurrency, turn, warmup
+                            )
+                    ours, bare = turns["helpdesk"], turns["baseline"]
+                    product[concurrency] = product[concurrency].joined(ours) if round_number else ours
+                    baseline[concurrency] = baseline[concurrency].joined(bare) if round_number else bare
+                report("helpdesk", concurrency, product[concurrency])
+                report("baseline", concurrency, baseline[concurrency])
 
-    figures: dict[str, Any] = {"benchmark": "intake", "duration_s": args.duration, "workers": args.workers}
+    figures: dict[str, Any] = {
+        "benchmark": "intake",
+        "duration_s": args.duration,
+        "rounds": args.rounds,
+        "workers": args.workers,
+    }
     print()
     print(
         f"{'concurrency':>11} {'helpdesk/s':>11} {'baseline/s':>11} {'ratio':>7}   p50 / p99 ms (helpdesk, baseline)"
