@@ -316,16 +316,17 @@ def bodies_for(customer_ids: list[int], customer_emails: list[str], *, product: 
     return bodies
 
 
-def measure(
-    label: str,
-    server: Server,
-    headers: dict[str, str],
-    bodies: list[dict[str, Any]],
-    concurrency: int,
-    duration: float,
-    warmup: float,
-) -> Run:
-    return asyncio.run(drive(server, headers, bodies, concurrency, duration, warmup))
+@dataclass
+class Side:
+    """One of the two servers measured, with what its callers send."""
+
+    label: str
+    server: Server
+    headers: dict[str, str]
+    bodies: list[dict[str, Any]]
+
+    def measure(self, concurrency: int, duration: float, warmup: float) -> Run:
+        return asyncio.run(drive(self.server, self.headers, self.bodies, concurrency, duration, warmup))
 
 
 def report(label: str, concurrency: int, run: Run) -> None:
@@ -409,16 +410,17 @@ def main() -> None:
             "--log-level",
             "info",
         ]
-        product: dict[int, Run] = {}
-        baseline: dict[int, Run] = {}
         product_bodies = bodies_for(customer_ids, emails, product=True)
         baseline_bodies = bodies_for(customer_ids, emails, product=False)
+        runs: dict[str, dict[int, Run]] = {"helpdesk": {}, "baseline": {}}
         # Both servers stay up and each concurrency measures one right after the other, so that load from
         # other processes on a shared machine falls on both sides alike.
         with (
             server(product_cmd, env, product_port) as product_server,
             server(baseline_cmd, env, baseline_port) as baseline_server,
         ):
+            ours = Side("helpdesk", product_server, {"Authorization": f"Bearer {token}"}, product_bodies)
+            bare = Side("baseline", baseline_server, {}, baseline_bodies)
             for concurrency in args.concurrency:
                 turn = args.duration / args.rounds
                 for round_number in range(args.rounds):
@@ -426,28 +428,13 @@ def main() -> None:
                     warmup = WARMUP_SECONDS if round_number == 0 else WARMUP_SECONDS / 4
                     # Who goes first alternates: what one side leaves the database to do (WAL, vacuum)
                     # slows whoever comes next, and that should fall on both sides alike.
-                    sides = ["helpdesk", "baseline"] if round_number % 2 == 0 else ["baseline", "helpdesk"]
-                    turns: dict[str, Run] = {}
-                    for side in sides:
-                        if side == "helpdesk":
-                            turns[side] = measure(
-                                "helpdesk",
-                                product_server,
-                                {"Authorization": f"Bearer {token}"},
-                                product_bodies,
-                                concurrency,
-                                turn,
-                                warmup,
-                            )
-                        else:
-                            turns[side] = measure(
-                                "baseline", baseline_server, {}, baseline_bodies, concurrency, turn, warmup
-                            )
-                    ours, bare = turns["helpdesk"], turns["baseline"]
-                    product[concurrency] = product[concurrency].joined(ours) if round_number else ours
-                    baseline[concurrency] = baseline[concurrency].joined(bare) if round_number else bare
-                report("helpdesk", concurrency, product[concurrency])
-                report("baseline", concurrency, baseline[concurrency])
+                    for side in (ours, bare) if round_number % 2 == 0 else (bare, ours):
+                        run = side.measure(concurrency, turn, warmup)
+                        done = runs[side.label].get(concurrency)
+                        runs[side.label][concurrency] = done.joined(run) if done else run
+                for side in (ours, bare):
+                    report(side.label, concurrency, runs[side.label][concurrency])
+        product, baseline = runs["helpdesk"], runs["baseline"]
 
     figures: dict[str, Any] = {
         "benchmark": "intake",
