@@ -5,9 +5,7 @@ columns), and comes back the same when any branch's newest migration is undone a
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +15,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
+from testing_support import on_database, scratch_database
 
-from helpdesk.core.db import create_engine
 from helpdesk.core.migrate import alembic_config, upgrade
 from helpdesk.models import Base
 
@@ -83,22 +81,13 @@ def _differences(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
-async def _read(database_url: str, query: Any) -> Any:
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            return await query(connection)
-    finally:
-        await engine.dispose()
-
-
 async def test_migrations_and_models_describe_the_same_schema(database_url: str) -> None:
-    differences = await _read(database_url, lambda c: c.run_sync(_differences))
+    differences = await on_database(database_url, lambda c: c.run_sync(_differences))
     assert differences == [], "models and migrations disagree; regenerate the migration"
 
 
 async def test_the_migrated_database_has_every_table_of_the_models(database_url: str) -> None:
-    tables = await _read(
+    tables = await on_database(
         database_url,
         lambda c: c.run_sync(lambda sync: set(sync.dialect.get_table_names(sync)) - {"alembic_version"}),
     )
@@ -115,7 +104,7 @@ async def _triggers(connection: Any) -> set[tuple[str, str]]:
 
 async def test_the_migrations_create_the_report_counters_triggers(database_url: str) -> None:
     dialect = make_url(database_url).get_dialect().name
-    assert await _read(database_url, _triggers) == EXPECTED_TRIGGERS[dialect]
+    assert await on_database(database_url, _triggers) == EXPECTED_TRIGGERS[dialect]
 
 
 async def _schema(connection: Any) -> dict[str, Any]:
@@ -138,7 +127,7 @@ async def _schema(connection: Any) -> dict[str, Any]:
 
 def _schema_of(database_url: str) -> dict[str, Any]:
     # Synchronous, as the round trip is: alembic's env.py runs an event loop of its own.
-    schema: dict[str, Any] = asyncio.run(_read(database_url, _schema))
+    schema: dict[str, Any] = asyncio.run(on_database(database_url, _schema))
     return schema
 
 
@@ -146,32 +135,11 @@ def _schema_of(database_url: str) -> dict[str, Any]:
 def scratch_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of this module's own on the test run's server, migrated to every head: the round trip drops
     tables that the other tests' database must keep."""
-    url = make_url(database_url)
-    if url.get_dialect().name == "sqlite":
-        path = Path(tmp_path_factory.mktemp("migrations")) / "round-trip.db"
-        scratch = f"sqlite+aiosqlite:///{path}"
+    with scratch_database(
+        database_url, tmp_path_factory.mktemp("migrations"), "helpdesk_migrations"
+    ) as scratch:
         upgrade(scratch)
         yield scratch
-        return
-    name = f"helpdesk_migrations_{secrets.token_hex(4)}"
-    server = url.render_as_string(hide_password=False)
-
-    async def run(statement: str) -> None:
-        engine = create_engine(server)
-        try:
-            async with engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    scratch = url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(scratch)
-        yield scratch
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _heads() -> list[str]:

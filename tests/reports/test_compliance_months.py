@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from reportrows import insert_desk, insert_ticket
 from sqlalchemy import insert
 
-from helpdesk.customers.models import Customer
 from helpdesk.reports.counts import fold_report_counts
 from helpdesk.reports.dashboard import DashboardQueries, buckets
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.runtime import Runtime
-from helpdesk.tickets.models import Ticket
 from sla.models import TargetStateRow
 from sla.targets import TargetState
 
@@ -37,30 +36,12 @@ AROUND = (
 async def _finished_clocks(runtime: Runtime, instants: list[datetime]) -> None:
     """A ticket per instant whose first-response clock finished then: met on time at even positions,
     breached and never met at odd ones."""
+    desk = await insert_desk(runtime, SINCE, queues=0)
     async with runtime.sessions() as session, session.begin():
-        customer = (
-            await session.execute(
-                insert(Customer).values(email="c@example.com", created_at=SINCE).returning(Customer.id)
-            )
-        ).scalar_one()
         for n, at in enumerate(instants):
-            ticket_id = (
-                await session.execute(
-                    insert(Ticket)
-                    .values(
-                        subject=f"Ticket {n}",
-                        status="open",
-                        priority="P3",
-                        channel="web",
-                        customer_id=customer,
-                        tracking_token=f"token-{n}",
-                        version=1,
-                        created_at=SINCE,
-                        updated_at=SINCE,
-                    )
-                    .returning(Ticket.id)
-                )
-            ).scalar_one()
+            ticket_id = await insert_ticket(
+                session, n, SINCE, status="open", priority="P3", customer_id=desk.customer
+            )
             met = n % 2 == 0
             await session.execute(
                 insert(TargetStateRow).values(

@@ -73,21 +73,31 @@ async def _closed_tickets_with_old_breaches(runtime: Runtime, count: int, *, sto
         )
 
 
-async def test_an_open_breach_is_listed_behind_more_old_closed_breaches_than_a_page(
+async def _open_breached_ticket(
     client: httpx.AsyncClient, agent: Any, clock: FixedClock, runtime: Runtime
-) -> None:
+) -> int:
+    """A ticket opened through the API on Monday 09:00 and never answered, found breached (since Monday 17:00) by
+    the escalation sweep on Tuesday 09:30, where the clock is left; its id."""
     body = {"subject": "Compressor loud", "description": "Very loud", "customer_email": "a@clinic.example"}
     opened = await client.post("/api/v1/tickets", json=body, headers=agent.headers)  # Monday 09:00
     assert opened.status_code == 201, opened.text
     clock.set(_at("2027-03-02T09:30:00"))  # never answered: breached Monday 17:00
     await escalate_overdue(runtime)
     await runtime.queue.drain()
+    ticket_id: int = opened.json()["id"]
+    return ticket_id
+
+
+async def test_an_open_breach_is_listed_behind_more_old_closed_breaches_than_a_page(
+    client: httpx.AsyncClient, agent: Any, clock: FixedClock, runtime: Runtime
+) -> None:
+    ticket_id = await _open_breached_ticket(client, agent, clock, runtime)
     await _closed_tickets_with_old_breaches(runtime, CLOCK_PAGE + 100)
 
     now = clock.now()
     alerts = await alerts_now(runtime, ReportFilters(since=now - timedelta(days=7), until=now))
 
-    assert [(a.ticket_id, a.clock.state) for a in alerts] == [(opened.json()["id"], "breached")]
+    assert [(a.ticket_id, a.clock.state) for a in alerts] == [(ticket_id, "breached")]
 
 
 async def test_an_open_breach_is_listed_behind_more_stopped_breaches_of_closed_tickets_than_are_ever_read(
@@ -99,15 +109,10 @@ async def test_an_open_breach_is_listed_behind_more_stopped_breaches_of_closed_t
 ) -> None:
     # The bound on pages read, 20,000 clocks, cut to 400 so that a few hundred old breaches are more.
     monkeypatch.setattr(live_list, "MAX_CLOCK_PAGES", 2)
-    body = {"subject": "Compressor loud", "description": "Very loud", "customer_email": "a@clinic.example"}
-    opened = await client.post("/api/v1/tickets", json=body, headers=agent.headers)  # Monday 09:00
-    assert opened.status_code == 201, opened.text
-    clock.set(_at("2027-03-02T09:30:00"))  # never answered: breached Monday 17:00
-    await escalate_overdue(runtime)
-    await runtime.queue.drain()
+    ticket_id = await _open_breached_ticket(client, agent, clock, runtime)
     await _closed_tickets_with_old_breaches(runtime, 2 * CLOCK_PAGE + 100, stopped=True)
 
     now = clock.now()
     listed = await alerts_now(runtime, ReportFilters(since=now - timedelta(days=7), until=now))
 
-    assert [(a.ticket_id, a.clock.state) for a in listed] == [(opened.json()["id"], "breached")]
+    assert [(a.ticket_id, a.clock.state) for a in listed] == [(ticket_id, "breached")]

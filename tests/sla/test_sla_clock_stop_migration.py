@@ -7,20 +7,16 @@ Run on a scratch database of the test run's server, taken back to before the mig
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from testing_support import on_database, scratch_database
 
-from helpdesk.core.db import create_engine
 from helpdesk.core.migrate import alembic_config, upgrade
 from helpdesk.customers.models import Customer
 from helpdesk.reports.models import FinishedClockCount
@@ -40,15 +36,6 @@ TICKETS = {
     "closed straight away": ("closed", None, CLOSED),
     "open": ("open", None, None),
 }
-
-
-async def _run(database_url: str, work: Any) -> Any:
-    engine = create_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            return await work(connection)
-    finally:
-        await engine.dispose()
 
 
 async def _fill(connection: AsyncConnection) -> None:
@@ -124,44 +111,20 @@ async def _stopped(connection: AsyncConnection) -> dict[tuple[str, str], datetim
     return {(subject, target): stopped_at for subject, target, stopped_at in rows}
 
 
-@contextlib.contextmanager
-def _scratch_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of its own on the run's server: the test database must stay at the newest revision."""
-    url = make_url(database_url)
-    if url.get_dialect().name == "sqlite":
-        yield f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('clock-stop')) / 'scratch.db'}"
-        return
-    server = url.render_as_string(hide_password=False)
-    name = f"helpdesk_clock_stop_{secrets.token_hex(4)}"
-
-    async def run(statement: str) -> None:
-        engine = create_engine(server)
-        try:
-            async with engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture(scope="module")
 def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The clocks' stopped_at after the migration, and the report counters before and after it."""
-    with _scratch_database(database_url, tmp_path_factory) as scratch:
+    with scratch_database(
+        database_url, tmp_path_factory.mktemp("clock-stop"), "helpdesk_clock_stop"
+    ) as scratch:
         upgrade(scratch)
         command.downgrade(alembic_config(scratch), f"{REVISION}@-1")  # this branch only, one step back
-        asyncio.run(_run(scratch, _fill))
-        before = asyncio.run(_run(scratch, _counters))
+        asyncio.run(on_database(scratch, _fill))
+        before = asyncio.run(on_database(scratch, _counters))
         upgrade(scratch)
         yield {
-            "stopped": asyncio.run(_run(scratch, _stopped)),
-            "counters": (before, asyncio.run(_run(scratch, _counters))),
+            "stopped": asyncio.run(on_database(scratch, _stopped)),
+            "counters": (before, asyncio.run(on_database(scratch, _counters))),
         }
 
 

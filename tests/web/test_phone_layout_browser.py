@@ -102,18 +102,28 @@ async def _signed_in(browser: Any, server: Server, email: str, width: int) -> An
     return page
 
 
-@pytest.mark.parametrize("language", ["ru", "en"])
-async def test_no_staff_page_scrolls_sideways_on_a_phone(browser: Any, server: Server, language: str) -> None:
-    email, ticket = await _desk(server, language)
-    page = await _signed_in(browser, server, email, 375)
+async def _overflowing(
+    page: Any, server: Server, paths: list[str], language: str, **fields: Any
+) -> dict[str, Any]:
+    """Opens each of ``paths`` (its {fields} filled in) on ``page``, screenshots it as
+    phone-<path>-<language>-375.png, and returns what OVERFLOW measured on the pages wider than the viewport, by
+    path."""
     overflowing = {}
-    for path in PAGES:
-        await page.goto(server.url + path.format(ticket=ticket), wait_until="load")
+    for path in paths:
+        await page.goto(server.url + path.format(**fields), wait_until="load")
         name = path.strip("/").replace("/", "-").replace("?view=", "-").replace("{ticket}", "ticket")
         await page.screenshot(path=str(SHOTS / f"phone-{name}-{language}-375.png"), full_page=True)
         measured = await page.evaluate(OVERFLOW)
         if measured["scrollWidth"] > measured["width"]:
             overflowing[path] = measured
+    return overflowing
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_no_staff_page_scrolls_sideways_on_a_phone(browser: Any, server: Server, language: str) -> None:
+    email, ticket = await _desk(server, language)
+    page = await _signed_in(browser, server, email, 375)
+    overflowing = await _overflowing(page, server, PAGES, language, ticket=ticket)
     assert not overflowing, json.dumps(overflowing, indent=1, ensure_ascii=False)
     await page.context.close()
 
@@ -259,14 +269,7 @@ async def test_no_admin_page_nor_the_flagged_mail_scrolls_sideways_on_a_phone(
     browser: Any, server: Server, language: str
 ) -> None:
     page = await _admin_desk(browser, server, language, 375)
-    overflowing = {}
-    for path in ADMIN_PAGES:
-        await page.goto(server.url + path, wait_until="load")
-        name = path.strip("/").replace("/", "-")
-        await page.screenshot(path=str(SHOTS / f"phone-{name}-{language}-375.png"), full_page=True)
-        measured = await page.evaluate(OVERFLOW)
-        if measured["scrollWidth"] > measured["width"]:
-            overflowing[path] = measured
+    overflowing = await _overflowing(page, server, ADMIN_PAGES, language)
     assert not overflowing, json.dumps(overflowing, indent=1, ensure_ascii=False)
     await page.context.close()
 
