@@ -22,7 +22,7 @@ from helpdesk.tickets.sla_sync import raised_priority
 from sla.models import ScheduledStepRow, TargetStateRow, TicketSlaRow
 from sla.resolution import Owner
 from sla.rules import SlaStatus, TicketTimeline, evaluate_sla
-from sla.service import ResolvedPolicy, compile_policy, pending_steps
+from sla.service import ResolvedPolicy, compile_policy, pending_steps, step_rows, target_rows
 
 
 async def policy_owners(session: AsyncSession, batch: TicketBatch) -> dict[int, Owner]:
@@ -106,32 +106,10 @@ def sla_rows(
         }
         for o, p in opened
     ]
-    targets = [
-        {
-            "ticket_id": ticket_ids[o.key],
-            "target": t.target.value,
-            "state": t.state.value,
-            "target_minutes": t.target_minutes,
-            "clock_started_at": t.clock_started_at,
-            "due_at": t.due_at,
-            "met_at": t.met_at,
-            "breached_at": t.breached_at,
-            "margin_minutes": round(t.margin_minutes, 2),
-        }
-        for o, _ in opened
-        for t in statuses[o.key].targets
-    ]
+    # The same rows the SLA service writes for one ticket, for all of the batch's at once.
+    targets = [row for o, _ in opened for row in target_rows(ticket_ids[o.key], statuses[o.key])]
     steps = [
-        {
-            "ticket_id": ticket_ids[o.key],
-            "target": step.target.value,
-            "level": step.level,
-            "clock_started_at": step.clock_started_at,
-            "at": step.at,
-            "notify_at": step.notify_at,
-        }
-        for o, _ in opened
-        for step in pending_steps(statuses[o.key], set())
+        row for o, _ in opened for row in step_rows(ticket_ids[o.key], pending_steps(statuses[o.key], set()))
     ]
     return [
         NewRows(table_of(TicketSlaRow), snapshots),
