@@ -7,6 +7,10 @@ import io
 from typing import Any
 
 import httpx
+from sqlalchemy import event
+
+from helpdesk.runtime import Runtime
+from helpdesk.web.manager import DASHBOARD_READS
 
 
 async def test_manager_sees_charts_and_downloads_each_csv(
@@ -40,3 +44,31 @@ async def test_agents_cannot_open_the_dashboard(client: httpx.AsyncClient, sign_
     response = await client.get("/manager")
     assert response.status_code == 403
     assert "<html" in response.text
+
+
+async def test_the_dashboard_holds_at_most_four_connections_at_a_time(
+    client: httpx.AsyncClient, sign_in: Any, runtime: Runtime
+) -> None:
+    held, most = 0, 0
+
+    def checked_out(*_: Any) -> None:
+        nonlocal held, most
+        held += 1
+        most = max(most, held)
+
+    def checked_in(*_: Any) -> None:
+        nonlocal held
+        held -= 1
+
+    await sign_in("manager")
+    event.listen(runtime.engine.sync_engine, "checkout", checked_out)
+    event.listen(runtime.engine.sync_engine, "checkin", checked_in)
+    try:
+        page = await client.get("/manager?days=30")
+    finally:
+        event.remove(runtime.engine.sync_engine, "checkout", checked_out)
+        event.remove(runtime.engine.sync_engine, "checkin", checked_in)
+
+    assert page.status_code == 200, page.text
+    # Nine figures, read four at a time (several connections at once: the reads do overlap).
+    assert 1 < most <= DASHBOARD_READS == 4
