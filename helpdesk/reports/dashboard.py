@@ -75,29 +75,41 @@ class Step(StrEnum):
 
 
 def bucket_step(since: datetime, until: datetime) -> Step:
-    """Days while there are at most MAX_BUCKETS of them, then weeks, then calendar months."""
-    if until - since <= MAX_BUCKETS * ONE_DAY:
+    """Days while there are at most MAX_BUCKETS of them, then weeks, then calendar months (a period of N days
+    touches up to N + 1 local days, the first and last cut)."""
+    if until - since <= (MAX_BUCKETS - 1) * ONE_DAY:
         return Step.DAY
-    if until - since <= MAX_BUCKETS * ONE_WEEK:
+    if until - since <= (MAX_BUCKETS - 1) * ONE_WEEK:
         return Step.WEEK
     return Step.MONTH
 
 
 def buckets(since: datetime, until: datetime, zone: ZoneInfo = UTC_ZONE) -> list[tuple[datetime, datetime]]:
     """Consecutive periods covering [since, until) exactly, at most MAX_BUCKETS, none empty (none at all for an
-    empty period). Days and weeks (``bucket_step``) are counted back from ``until``, the first one shorter when
-    the period is no whole number of them; months are calendar months in ``zone``, the first and last cut at
-    ``since`` and ``until``, and several months each when there are more than MAX_BUCKETS."""
+    empty period): the days, weeks (from Monday) or calendar months of ``zone`` (``bucket_step``), the first
+    and last cut at ``since`` and ``until``, so that each bucket is the local day, week or month its label
+    names; months are grouped several to a bucket when there are more than MAX_BUCKETS."""
     if until <= since:
         return []
     step = bucket_step(since, until)
     if step is Step.MONTH:
-        edges = [since, *_month_starts(since, until, zone), until]
+        inner = _month_starts(since, until, zone)
     else:
-        length = ONE_DAY if step is Step.DAY else ONE_WEEK
-        count = -(-(until - since) // length)  # ceiling: a shorter first bucket takes the rest
-        edges = [max(since, until - back * length) for back in range(count, -1, -1)]
-    return list(pairwise(edges))
+        inner = _day_starts(since, until, zone, mondays_only=step is Step.WEEK)
+    return list(pairwise([since, *inner, until]))
+
+
+def _day_starts(since: datetime, until: datetime, zone: ZoneInfo, *, mondays_only: bool) -> list[datetime]:
+    """The first instants of the local days (or of the Mondays) of ``zone`` strictly inside (since, until)."""
+    day = since.astimezone(zone).date()
+    starts: list[datetime] = []
+    while True:
+        day += timedelta(days=1)
+        start = start_of_local_day(day, zone)
+        if start >= until:
+            return starts
+        if start > since and (not mondays_only or day.weekday() == 0):
+            starts.append(start)
 
 
 def _month_starts(since: datetime, until: datetime, zone: ZoneInfo) -> list[datetime]:

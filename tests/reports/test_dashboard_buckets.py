@@ -1,5 +1,5 @@
 """The compliance chart's buckets: consecutive periods covering the whole period asked for, exactly, never more
-than MAX_BUCKETS: days, then weeks counted back from the end, then calendar months in the reader's zone."""
+than MAX_BUCKETS: the reader's local days, then weeks from Monday, then calendar months, cut at both ends."""
 
 from __future__ import annotations
 
@@ -34,24 +34,34 @@ def _at(text: str) -> datetime:
 
 
 @pytest.mark.parametrize(
-    ("days", "step", "count", "first_length"),
+    ("days", "step", "count", "first_inner"),
     [
-        (7, Step.DAY, 7, timedelta(days=1)),
-        (14, Step.DAY, 14, timedelta(days=1)),  # was cut to the last 12 days
-        (30, Step.WEEK, 5, timedelta(days=2)),
-        (90, Step.WEEK, 13, timedelta(days=6)),  # was cut to the last 12 weeks
+        (7, Step.DAY, 8, "2027-02-24T00:00:00"),  # Tuesday noon to Tuesday noon: 6 whole days between
+        (15, Step.DAY, 16, "2027-02-16T00:00:00"),
+        (30, Step.WEEK, 6, "2027-02-01T00:00:00"),  # a Monday
+        (90, Step.WEEK, 14, "2026-12-07T00:00:00"),  # a Monday; was cut to the last 12 weeks
     ],
 )
-def test_days_and_weeks_are_counted_back_from_the_end_and_the_first_takes_the_rest(
-    days: int, step: Step, count: int, first_length: timedelta
+def test_days_and_weeks_are_whole_local_days_and_weeks_from_monday_cut_at_both_ends(
+    days: int, step: Step, count: int, first_inner: str
 ) -> None:
-    periods = buckets(END - timedelta(days=days), END)
-    assert bucket_step(END - timedelta(days=days), END) is step
+    since = END - timedelta(days=days)
+    periods = buckets(since, END)
+    assert bucket_step(since, END) is step
     assert len(periods) == count
-    assert periods[0] == (END - timedelta(days=days), END - timedelta(days=days) + first_length)
+    assert periods[0] == (since, _at(first_inner))
     length = timedelta(days=1 if step is Step.DAY else 7)
-    assert all(end - start == length for start, end in periods[1:])
-    assert periods[-1][1] == END
+    assert all(end - start == length for start, end in periods[1:-1])
+    assert periods[-1] == (_at("2027-03-02T00:00:00" if step is Step.DAY else "2027-03-01T00:00:00"), END)
+
+
+def test_days_begin_at_midnight_in_the_readers_zone() -> None:
+    periods = buckets(END - timedelta(days=7), END, MOSCOW)
+    assert [start.astimezone(MOSCOW).strftime("%m-%d %H:%M") for start, _ in periods[1:3]] == [
+        "02-24 00:00",
+        "02-25 00:00",
+    ]
+    assert periods[-1] == (_at("2027-03-01T21:00:00"), END)
 
 
 def test_a_year_is_thirteen_calendar_months_of_the_zone_cut_at_both_ends() -> None:
@@ -105,8 +115,11 @@ def test_buckets_cover_the_period_exactly_one_after_another_and_are_few(
     assert periods[-1][1] == until
     assert all(start < end for start, end in periods)
     assert all(a[1] == b[0] for a, b in pairwise(periods))
-    if bucket_step(since, until) is Step.MONTH:
-        for start, _ in periods[1:]:  # each inner edge is the first instant of a month in the zone
-            local = start.astimezone(ZoneInfo(zone))
+    step = bucket_step(since, until)
+    for start, _ in periods[1:]:  # each inner edge is the first instant of a local day, Monday or month
+        local = start.astimezone(ZoneInfo(zone))
+        assert start == start_of_local_day(local.date(), ZoneInfo(zone))
+        if step is Step.WEEK:
+            assert local.weekday() == 0
+        if step is Step.MONTH:
             assert local.day == 1
-            assert start == start_of_local_day(local.date(), ZoneInfo(zone))

@@ -49,16 +49,17 @@ async def test_compliance_counts_each_clock_on_the_day_it_finished_and_times_fal
         f"/api/v1/tickets/{answered}/messages", json={"body": "Done"}, headers=agent.headers
     )
     assert reply.status_code == 201, reply.text
-    clock.set(_at("2027-03-02T12:00:00"))  # the day buckets end at 12:00:01: Monday 11:00 and 17:00 split
+    clock.set(_at("2027-03-02T12:00:00"))  # Tuesday noon: the period ends within Tuesday
     await escalate_overdue(runtime)
     await runtime.queue.drain()
     await sign_in("manager")
 
     compliance = await _csv(client, "compliance")
     first_response = [row[3:5] for row in compliance[1:] if row[2] == "first_response"]
-    assert len(first_response) == 7
-    assert first_response[-2:] == [["1", "0"], ["0", "1"]]  # met at 11:00; breached at 17:00 (after 12:00:01)
-    assert first_response[:-2] == [["0", "0"]] * 5
+    # Eight days: last Tuesday from noon, Wednesday to Monday whole, this Tuesday until noon.
+    assert len(first_response) == 8
+    assert first_response[-2:] == [["1", "1"], ["0", "0"]]  # Monday: met at 11:00, breached at 17:00
+    assert first_response[:-2] == [["0", "0"]] * 6
 
     times = await _csv(client, "times")
     assert times[0] == ["hours", "first_response", "resolution"]
