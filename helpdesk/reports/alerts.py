@@ -16,6 +16,7 @@ import msgspec
 from sqlalchemy import Select, and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpdesk.reports.counts import narrowing
 from helpdesk.reports.schemas import ReportFilters
 from helpdesk.runtime import Runtime
 from helpdesk.tickets.models import Ticket
@@ -88,7 +89,7 @@ async def _breached(session: AsyncSession, filters: ReportFilters) -> AsyncItera
         page = (
             clocks if after is None else clocks.where(tuple_(clock.due_at, clock.ticket_id) > after)
         ).subquery()
-        counts = _filtered(filters, Ticket.id == page.c.ticket_id, Ticket.status.in_(OPEN))
+        counts = and_(Ticket.id == page.c.ticket_id, Ticket.status.in_(OPEN), *narrowing(Ticket, filters))
         rows = (
             await session.execute(
                 select(page.c.due_at, page.c.ticket_id, Ticket.id)
@@ -127,13 +128,7 @@ async def _due_soon(
 
 def _open(filters: ReportFilters) -> Select[Ticket]:
     """Open tickets of the filters."""
-    return select(Ticket).where(_filtered(filters, Ticket.status.in_(OPEN)))
-
-
-def _filtered(filters: ReportFilters, *conditions: Any) -> Any:
-    """``conditions`` and the filters' queue, organisation and priority, all of them."""
-    dimensions = (getattr(Ticket, name) == value for name, value in filters.dimensions().items())
-    return and_(*conditions, *dimensions)
+    return select(Ticket).where(Ticket.status.in_(OPEN), *narrowing(Ticket, filters))
 
 
 def _alert(ticket: Ticket, clock: TargetClock) -> LiveAlert:

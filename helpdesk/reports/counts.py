@@ -83,12 +83,16 @@ def within(column: Any, ranges: Iterable[Range]) -> ColumnElement[bool]:
     return or_(false(), *(and_(column >= start, column < end) for start, end in ranges))
 
 
-def scoped(query: Any, columns: Any, filters: ReportFilters) -> Any:
-    """``query`` narrowed to the filters' queue, organisation and priority; ``columns`` has those columns as
+def narrowing(columns: Any, filters: ReportFilters) -> list[Any]:
+    """The conditions of the filters' queue, organisation and priority; ``columns`` has those columns as
     attributes (a ticket or counter model)."""
-    for name, value in filters.dimensions().items():
-        query = query.where(getattr(columns, name) == value)
-    return query
+    return [getattr(columns, name) == value for name, value in filters.dimensions().items()]
+
+
+def scoped(query: Any, columns: Any, filters: ReportFilters) -> Any:
+    """``query`` narrowed to the filters' queue, organisation and priority (see :func:`narrowing`)."""
+    conditions = narrowing(columns, filters)
+    return query.where(*conditions) if conditions else query
 
 
 async def counted(
