@@ -99,9 +99,15 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    # pool_of_one: one pooled connection (PostgreSQL; SQLite pools by its own rules), so that code holding a
+    # connection while it asks for a second waits for itself until the pool's timeout instead of passing.
+    pool: dict[str, Any] = {}
+    if request.node.get_closest_marker("pool_of_one"):
+        pool = {"database_pool_size": 1, "database_max_overflow": 0}
     return Settings(
         database_url=database_url,
+        **pool,
         attachment_dir=str(tmp_path / "attachments"),
         base_url="http://testserver.local",
         max_attachment_bytes=64 * 1024,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fieldkit import (
     DAY,
@@ -65,3 +67,21 @@ async def test_a_technicians_job_list_has_what_is_needed_on_site_and_only_they_a
     assert own.json()["jobs"] == []
     assert (await client.get("/api/v1/dispatch/my-jobs", headers=agent.headers)).status_code == 404
     assert (await client.get("/api/v1/dispatch/my-jobs")).status_code == 401
+
+
+@pytest.mark.pool_of_one
+async def test_a_technicians_job_list_with_history_is_served_by_a_pool_of_one_connection(  # type: ignore[no-untyped-def]
+    client, runtime, admin, agent, make_staff, open_ticket
+):
+    tom, _ = await make_technician(client, admin, make_staff)
+    await make_work_order(client, agent, open_ticket)
+    await publish(client, runtime, agent, (await plan_day(client, runtime, agent))["id"])
+    await runtime.queue.drain()
+
+    # Asking for a second connection while holding the only one would wait out the pool's timeout.
+    response = await asyncio.wait_for(
+        client.get(f"/api/v1/dispatch/my-jobs?day={DAY}", headers=tom.headers), timeout=10
+    )
+
+    assert response.status_code == 200, response.text
+    assert [h["body"] for h in response.json()["jobs"][0]["history"]] == ["Paper jams on page 2"]

@@ -215,3 +215,26 @@ async def test_vectors_of_another_model_are_not_reused(client: Any, runtime: Run
     await (await started(runtime, upgraded, model_name="fake-e5 v2")).close()
     assert upgraded.embedded
     assert {model for _, model, _, _ in await stored_rows(runtime)} == {"fake-e5 v1", "fake-e5 v2"}
+
+
+@pytest.mark.integration
+@pytest.mark.pool_of_one
+async def test_an_edited_article_is_embedded_and_stored_through_a_pool_of_one_connection(
+    client: Any, runtime: Runtime, agent: Any
+) -> None:
+    refund = await create(client, agent.headers, **REFUND)
+    model = FakeModel()
+    index = await started(runtime, model)
+    response = await client.patch(
+        f"/api/v1/kb/articles/{refund['id']}",
+        json={"body": "Where is my refund. Refunds reach the card."},
+        headers=agent.headers,
+    )
+    assert response.status_code == 200, response.text
+    model.embedded.clear()
+
+    # Holding the only connection while the model runs and the vectors are stored would wait it out.
+    await asyncio.wait_for(index.refresh(force=True), timeout=10)
+
+    assert "Refunds reach the card." in model.embedded
+    await index.close()
